@@ -1,0 +1,37 @@
+// k-means for IVF lists, computed by worker threads that make no Postgres calls.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "rulake/core/metric.hpp"
+
+namespace rulake::core {
+
+struct KMeansOptions {
+    uint32_t lists = 1;            // k
+    uint32_t iterations = 10;      // Lloyd passes after k-means++ style seeding
+    uint64_t seed = 42;            // same data + seed = same centroids
+    unsigned threads = 1;          // worker threads (>= 1)
+    Metric metric = Metric::L2;    // Cosine / InnerProduct: spherical k-means (centroids normalised)
+    // Polled by the calling thread every few milliseconds while workers run; return true to stop.
+    // On stop, every worker is joined before core::Error(Cancelled) is thrown.
+    std::function<bool()> should_cancel;
+    // Optional progress report (iteration done, iterations total), called on the calling thread.
+    std::function<void(uint32_t, uint32_t)> on_progress;
+};
+
+// Trains lists centroids from n sample rows of dim floats (row-major). Returns lists * dim floats.
+// If n < lists, the number of centroids is n (at least 1). Throws core::Error on bad arguments.
+std::vector<float> train_kmeans(const float* data, size_t n, uint32_t dim, const KMeansOptions& options);
+
+// Index of the centroid nearest to v (by metric's order key, ties to the lower index).
+uint32_t nearest_centroid(const float* v, const float* centroids, uint32_t count, uint32_t dim, Metric metric);
+
+}  // namespace rulake::core
+
+#ifdef POSTGRES_H
+#error "core headers are pure C++: include them before postgres.h"
+#endif
