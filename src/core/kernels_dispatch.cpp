@@ -1,6 +1,8 @@
 // Runtime selection of the kernel table (see include/rulake/core/kernels.hpp).
 #include "rulake/core/kernels.hpp"
 
+#include <initializer_list>
+
 namespace rulake::core {
 
 const Kernels* kernels_for(Isa isa) {
