@@ -59,6 +59,9 @@ void capture(int sqlstate, const char* message, PendingError* out) noexcept {
 
 void raise(const PendingError& pending) {
     if (pending.pg_error != nullptr) ReThrowError(pending.pg_error);
+    // A computation stopped because of a pending interrupt: let Postgres report it its own way
+    // ("canceling statement due to user request", or terminate) now that no C++ frame is left.
+    if (pending.sqlstate == ERRCODE_QUERY_CANCELED) CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(pending.sqlstate), errmsg_internal("%s", pending.message),
                     pending.detail[0] ? errdetail_internal("%s", pending.detail) : 0,
                     pending.hint[0] ? errhint("%s", pending.hint) : 0));
