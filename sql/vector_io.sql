@@ -89,4 +89,12 @@ COPY (SELECT '\x0001 0000 3f800000 3f800000'::bytea) TO :'binfile' WITH (FORMAT 
 COPY vec_raw FROM :'binfile' WITH (FORMAT binary);
 SELECT count(*) AS rows_loaded FROM vec_raw;
 
-DROP TABLE vec_io, vec_io_copy, vec_raw;
+-- Storage: varlena, int alignment, STORAGE external (never compressed, moved out of line when large).
+SELECT typlen, typalign, typstorage FROM pg_type WHERE typname = 'vector' AND typnamespace = 'public'::regnamespace;
+SELECT pg_column_size('[1,2,3]'::vector) AS header_dim_unused_and_3_floats;
+CREATE TABLE vec_big (v vector);
+INSERT INTO vec_big SELECT array_fill(1.5, ARRAY[16000])::vector;
+SELECT vector_dims(v), pg_column_size(v) AS stored_bytes, pg_column_compression(v) AS compression,
+       v = array_fill(1.5, ARRAY[16000])::vector AS same FROM vec_big;
+
+DROP TABLE vec_io, vec_io_copy, vec_raw, vec_big;
