@@ -153,14 +153,18 @@ class ScanState {
 
         for (uint64 steps = 0;; ++steps) {
             if ((steps & 63) == 63) pg::pg_call([] { CHECK_FOR_INTERRUPTS(); });
-            double bound = candidates_.empty() ? std::numeric_limits<double>::infinity()
-                                               : static_cast<double>(candidates_.front().lower_bound);
-            if (!scored_.empty() && scored_.front().key <= bound) {
+            const double infinity = std::numeric_limits<double>::infinity();
+            // Beyond the first lists, the next list is opened before any row farther than its centroid
+            // is returned, so continued lists mostly hold rows farther than those already returned.
+            const double frontier = lists_probed_ < max_probes_ ? list_keys_[lists_probed_] : infinity;
+            const double lowest_bound =
+                candidates_.empty() ? infinity : static_cast<double>(candidates_.front().lower_bound);
+            if (!scored_.empty() && scored_.front().key <= std::min(lowest_bound, frontier)) {
                 std::pop_heap(scored_.begin(), scored_.end(), ScoredAfter());
                 ScoredRow row = scored_.back();
                 scored_.pop_back();
-                // Strict order: a row closer than one already returned (the estimate's bound failed, or
-                // it came from a list probed later) is skipped rather than returned out of order.
+                // A row closer than one already returned (its estimate's bound failed, or its list was
+                // opened late) is skipped in strict order and returned in relaxed order.
                 if (returned_any_ && row.key < last_key_ && mode_ != IterativeScan::RelaxedOrder) continue;
                 returned_any_ = true;
                 last_key_ = std::max(last_key_, row.key);
@@ -171,7 +175,7 @@ class ScanState {
                 scan->xs_orderbynulls[0] = false;
                 return true;
             }
-            if (!candidates_.empty()) {
+            if (!candidates_.empty() && lowest_bound <= frontier) {
                 std::pop_heap(candidates_.begin(), candidates_.end(), CandidateAfter());
                 Candidate candidate = candidates_.back();
                 candidates_.pop_back();
@@ -183,7 +187,7 @@ class ScanState {
                 continue;
             }
             if (lists_probed_ < max_probes_) {
-                probe_lists(std::min<size_t>(first_probes_, max_probes_ - lists_probed_));
+                probe_lists(1);
                 continue;
             }
             return false;
@@ -212,7 +216,11 @@ class ScanState {
         for (uint32 l = 0; l < lists; ++l) ranked[l] = {query_->centroid_key(data_->centroid(l)), l};
         std::partial_sort(ranked.begin(), ranked.begin() + max_probes_, ranked.end());
         list_order_.resize(max_probes_);
-        for (uint32 i = 0; i < max_probes_; ++i) list_order_[i] = ranked[i].second;
+        list_keys_.resize(max_probes_);
+        for (uint32 i = 0; i < max_probes_; ++i) {
+            list_keys_[i] = ranked[i].first;
+            list_order_[i] = ranked[i].second;
+        }
         probe_lists(first_probes_);
     }
 
@@ -341,6 +349,7 @@ class ScanState {
     uint32 first_probes_ = 1, max_probes_ = 1;
 
     std::vector<uint32> list_order_;  // lists nearest first (the first max_probes_ of them)
+    std::vector<double> list_keys_;   // their centroid keys
     size_t lists_probed_ = 0;
     std::vector<Candidate> candidates_;  // heap by lower bound
     std::vector<ScoredRow> scored_;      // heap by exact key
