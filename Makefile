@@ -72,12 +72,16 @@ $(UNIT_DIR)/core/%.o: src/core/%.cpp
 $(UNIT_DIR)/test/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(UNIT_FLAGS) -MMD -c $< -o $@
-$(UNIT_DIR)/rulake_unit: $(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)
-	$(CXX) $(UNIT_FLAGS) $^ -o $@ -lgtest_main -lgtest -lcrypto -lpthread
+# The list of linked objects, rewritten only when it changes: removing a test file relinks.
+$(UNIT_DIR)/objects.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)' | cmp -s - $@ || echo '$(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)' >$@
+$(UNIT_DIR)/rulake_unit: $(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS) $(UNIT_DIR)/objects.txt
+	$(CXX) $(UNIT_FLAGS) $(filter %.o,$^) -o $@ -lgtest_main -lgtest -lcrypto -lpthread
 
 -include $(wildcard $(UNIT_DIR)/*/*.d)
 
-.PHONY: unit unit-build kernel-bench
+.PHONY: unit unit-build kernel-bench FORCE
 unit-build: $(UNIT_DIR)/rulake_unit
 unit: $(UNIT_DIR)/rulake_unit
 	$(UNIT_DIR)/rulake_unit $(GTEST_ARGS)
