@@ -47,6 +47,8 @@ tally() {  # NAME PASSED FAILED
 }
 # Counts a failure that is not a single test's (build error, crashed runner, ...).
 setup_failure() { echo "FAILED: $*"; failed=$((failed + 1)); }
+# Counts a failure that makes running the suites pointless, and stops.
+abort_run() { setup_failure "$*"; finished=1; exit 1; }
 
 # Prints a timeout in seconds for the next runner: at most $1, and no more than the time left.
 # Fails (printing nothing) when less than a minute is left.
@@ -102,28 +104,28 @@ trap 'exit 130' INT TERM
 
 # ---- dependencies, build, install --------------------------------------------------------------
 note "dependencies"
-if ! scripts/install-deps.sh; then setup_failure "dependency installation"; exit 1; fi
+bash scripts/install-deps.sh || abort_run "dependency installation"
 if [ -z "${PG_CONFIG:-}" ]; then
   PG_CONFIG=pg_config
   [ -x /usr/lib/postgresql/15/bin/pg_config ] && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 fi
 export PG_CONFIG
-id postgres >/dev/null 2>&1 || { setup_failure "no postgres user (is postgresql-15 installed?)"; exit 1; }
+id postgres >/dev/null 2>&1 || abort_run "no postgres user (is postgresql-15 installed?)"
 
 work=$(mktemp -d /tmp/rulake-test.XXXXXX)
 chmod 755 "$work"
 
 note "build"
 if ! make -s -j"$jobs" PG_CONFIG="$PG_CONFIG" >"$work/build.log" 2>&1; then
-  cat "$work/build.log"; setup_failure "build"; exit 1
+  cat "$work/build.log"; abort_run "build"
 fi
 if [ -n "${RULAKE_PREFIX:-}" ]; then
-  if ! bindir=$(scripts/private-pg.sh "$RULAKE_PREFIX" 2>"$work/install.log" | tail -n1) || [ ! -x "$bindir/postgres" ]; then
-    cat "$work/install.log"; setup_failure "install into private prefix $RULAKE_PREFIX"; exit 1
+  if ! bindir=$(bash scripts/private-pg.sh "$RULAKE_PREFIX" 2>"$work/install.log" | tail -n1) || [ ! -x "$bindir/postgres" ]; then
+    cat "$work/install.log"; abort_run "install into private prefix $RULAKE_PREFIX"
   fi
 else
   if ! make -s install PG_CONFIG="$PG_CONFIG" >"$work/install.log" 2>&1; then
-    cat "$work/install.log"; setup_failure "make install"; exit 1
+    cat "$work/install.log"; abort_run "make install"
   fi
   bindir=$("$PG_CONFIG" --bindir)
 fi
@@ -134,13 +136,13 @@ pg_isolation_regress=$pgxs_src/test/isolation/pg_isolation_regress
 
 # A copy of the checkout the postgres user can read (sources, tests, scripts; no build products).
 mkdir -p "$work/repo"
-tar -C "$here" --exclude=./.git --exclude=./build --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+tar -C "$here" --exclude=./.git --exclude=./build --exclude=./bench/out --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
     --exclude='*.d' -cf - . | tar -C "$work/repo" -xf -
 # The shared folder (data sets, reference files) beside the checkout; copied only if postgres
 # cannot read it where it is.
 shared=""
 if [ -d "$here/../shared" ]; then
-  shared=$(cd "$here/../shared" && pwd)
+  shared=$(cd "$here/../shared" && pwd -P)
   if ! su postgres -s /bin/sh -c "test -r '$shared' && test -x '$shared' && ls '$shared' >/dev/null" 2>/dev/null; then
     cp -r "$shared" "$work/shared"; shared=$work/shared
   fi
@@ -255,8 +257,10 @@ if [[ "$suites" == *" tap "* ]]; then
     as_pg "$tap_env TESTDIR='$tapdir' TESTDATADIR='$tapdir/tmp_check' timeout -k 10 $limit prove -v '$t'" \
       >"$tapdir/prove.log" 2>&1
     status=$?
-    p=$(grep -cE '^ok [0-9]+' "$tapdir/prove.log")
+    skipped=$(grep -ciE '^ok [0-9]+ *(- .*)?# *skip' "$tapdir/prove.log")
+    p=$(( $(grep -cE '^ok [0-9]+' "$tapdir/prove.log") - skipped ))
     f=$(grep -cE '^not ok [0-9]+' "$tapdir/prove.log")
+    [ "$skipped" -gt 0 ] && echo "$t: $skipped skipped (not counted)"
     grep -E '^(not )?ok [0-9]+|^#|Result:' "$tapdir/prove.log"
     if [ "$status" -ne 0 ] || [ "$f" -gt 0 ]; then
       echo "--- $t: prove output"; grep -vE '^ok [0-9]+' "$tapdir/prove.log" | tail -n 100
