@@ -31,6 +31,15 @@ CREATE INDEX ON big USING rabitq (v);
 RESET maintenance_work_mem;
 DROP TABLE big;
 
+-- A long build stops when the statement is cancelled (here by statement_timeout, during k-means).
+CREATE TABLE slow (v vector(64));
+INSERT INTO slow SELECT (SELECT array_agg(sin(i * 0.1 + j)) FROM generate_series(1, 64) j) FROM generate_series(1, 5000) i;
+SET statement_timeout = '100ms';
+CREATE INDEX slow_idx ON slow USING rabitq (v) WITH (lists = 300);
+RESET statement_timeout;
+SELECT count(*) AS slow_idx_exists FROM pg_class WHERE relname = 'slow_idx';
+DROP TABLE slow;
+
 -- Inserts land in their nearest list and are found by scans; deletes disappear after VACUUM.
 SET enable_seqscan = off;
 INSERT INTO pts SELECT i, (SELECT array_agg(cos(i * 0.7 + j * j)) FROM generate_series(1, 8) j)
