@@ -61,52 +61,57 @@ void normalise(float* v, uint32_t dim) {
     for (uint32_t j = 0; j < dim; ++j) v[j] *= inv;
 }
 
-// k-means++ (D^2 sampling) on a deterministic subsample of the rows. Returns k * dim floats.
+// k-means++ (D^2 sampling) on a deterministic subsample of the rows. Returns k * dim floats. Runs on
+// the calling thread (each step is one matrix-vector product over the subsample) and polls
+// should_cancel between steps.
 std::vector<float> seed_centroids(const std::vector<float>& rows, size_t n, uint32_t dim, size_t k,
                                   const KMeansOptions& options, Prng& prng) {
-    // Subsample: a partial Fisher-Yates shuffle of the row indices.
+    // Subsample: a partial Fisher-Yates shuffle of the row indices, copied in row order.
     const size_t m = std::min(n, std::max(kMinSeedRows, k * kSeedRowsPerList));
     std::vector<size_t> index(n);
     std::iota(index.begin(), index.end(), size_t{0});
     for (size_t i = 0; i < m; ++i) std::swap(index[i], index[i + prng.uniform_below(n - i)]);
     index.resize(m);
-    std::sort(index.begin(), index.end());  // memory order; does not change the sample
+    std::sort(index.begin(), index.end());
+    RowMatrix sample(static_cast<Eigen::Index>(m), dim);
+    for (size_t i = 0; i < m; ++i)
+        std::copy(rows.data() + index[i] * dim, rows.data() + (index[i] + 1) * dim, sample.row(static_cast<Eigen::Index>(i)).data());
+    const Eigen::VectorXf sample_norms = sample.rowwise().squaredNorm();
 
-    const auto l2_squared = active_kernels().f.l2_squared;
     std::vector<float> centroids(k * dim);
-    std::vector<double> nearest(m, std::numeric_limits<double>::infinity());
-    size_t chosen = index[prng.uniform_below(m)];
+    Eigen::VectorXf nearest = Eigen::VectorXf::Constant(static_cast<Eigen::Index>(m), std::numeric_limits<float>::infinity());
+    Eigen::VectorXf dots(static_cast<Eigen::Index>(m));
+    size_t chosen = prng.uniform_below(m);
     for (size_t c = 0; c < k; ++c) {
-        const float* center = rows.data() + chosen * dim;
-        std::copy(center, center + dim, centroids.begin() + c * dim);
+        const auto center = sample.row(static_cast<Eigen::Index>(chosen));
+        std::copy(center.data(), center.data() + dim, centroids.begin() + c * dim);
         if (c + 1 == k) break;
-        parallel_for(
-            m, options.threads,
-            [&](size_t begin, size_t end) {
-                for (size_t i = begin; i < end; ++i) {
-                    const double d = l2_squared(rows.data() + index[i] * dim, center, dim);
-                    if (d < nearest[i]) nearest[i] = d;
-                }
-            },
-            options.should_cancel);
+        if (c % 16 == 0) check_cancel(options);
+        // |x - center|^2 = |x|^2 + |center|^2 - 2 <x, center>
+        dots.noalias() = sample * center.transpose();
+        const float center_norm = sample_norms[static_cast<Eigen::Index>(chosen)];
         double total = 0;
-        for (double d : nearest) total += d;
+        for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(m); ++i) {
+            const float d = std::max(0.0f, sample_norms[i] + center_norm - 2.0f * dots[i]);
+            if (d < nearest[i]) nearest[i] = d;
+            total += nearest[i];
+        }
         if (!(total > 0)) {
             // Every sampled row coincides with a chosen centre: take any row (duplicates are harmless).
-            chosen = index[prng.uniform_below(m)];
+            chosen = prng.uniform_below(m);
             continue;
         }
         double target = prng.uniform() * total;
         size_t pick = m - 1;
         for (size_t i = 0; i < m; ++i) {
-            target -= nearest[i];
-            if (target < 0 && nearest[i] > 0) {
+            target -= nearest[static_cast<Eigen::Index>(i)];
+            if (target < 0) {
                 pick = i;
                 break;
             }
         }
-        while (nearest[pick] == 0 && pick > 0) --pick;  // rounding at the end of the scan
-        chosen = index[pick];
+        while (nearest[static_cast<Eigen::Index>(pick)] == 0 && pick > 0) --pick;  // rounding at the end
+        chosen = pick;
     }
     return centroids;
 }
