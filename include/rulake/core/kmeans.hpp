@@ -17,7 +17,9 @@ struct KMeansOptions {
     unsigned threads = 1;          // worker threads (>= 1)
     // L2 and InnerProduct: Euclidean k-means on the raw rows (for inner product this minimises the
     // residuals |o_r - c| that scale the RaBitQ error; the inner-product decomposition holds for any c).
-    // Cosine: spherical k-means (rows and centroids unit-normalised).
+    // Cosine: spherical k-means on the unit-normalised rows (assignment by cosine distance); the
+    // returned centroids are the means of each list's unit rows, NOT normalised (norm <= 1): their
+    // residuals are smaller than those of unit centroids, which tightens the RaBitQ bounds.
     Metric metric = Metric::L2;
     // Polled by the calling thread every few milliseconds while workers run; return true to stop.
     // On stop, every worker is joined before core::Error(Cancelled) is thrown.

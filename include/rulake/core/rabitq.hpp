@@ -28,7 +28,8 @@ class RabitqEncoder {
     uint32_t dim() const;         // input dimensions
     size_t code_words() const;    // 64-bit words per code: rotation.output_dim() / 64
     // Writes code_words() words to code and returns the factors. For Cosine the caller passes
-    // unit-normalised vectors and centroids. Never fails for finite input.
+    // unit-normalised vectors; the centroid may have any norm (train_kmeans returns means of unit rows).
+    // Never fails for finite input.
     RabitqFactors encode(const float* vector, const float* centroid, uint64_t* code) const;
 
   private:
