@@ -119,14 +119,57 @@ std::vector<float> seed_centroids(const std::vector<float>& rows, size_t n, uint
     return centroids;
 }
 
-// Assigns every row to its nearest centroid (rows and centroids as prepared for the metric: Cosine
-// compares unit vectors by inner product, the others by L2). Writes assignment and the squared L2
-// distance to the chosen centroid.
+// For each of count rows (row-major, dim floats) the centroid minimising bias[c] + weight[c] * <x, c>
+// (ties to the lower index), through one matrix product per call. L2: bias |c|^2, weight -2 (that is
+// |x - c|^2 - |x|^2). Cosine: bias 0, weight -1/|c|. Writes the index and the minimum score.
+void nearest_in_block(const float* rows, size_t count, uint32_t dim, const Eigen::Map<const RowMatrix>& centroids,
+                      const Eigen::VectorXf& bias, const Eigen::VectorXf& weight, RowMatrix& dots, uint32_t* best_index,
+                      float* best_score) {
+    Eigen::Map<const RowMatrix> block_rows(rows, static_cast<Eigen::Index>(count), dim);
+    dots.noalias() = block_rows * centroids.transpose();
+    const Eigen::Index k = centroids.rows();
+    for (size_t r = 0; r < count; ++r) {
+        const float* row_dots = dots.row(static_cast<Eigen::Index>(r)).data();
+        float best = std::numeric_limits<float>::infinity();
+        uint32_t index = 0;
+        for (Eigen::Index c = 0; c < k; ++c) {
+            const float score = bias[c] + weight[c] * row_dots[c];
+            if (score < best) {
+                best = score;
+                index = static_cast<uint32_t>(c);
+            }
+        }
+        best_index[r] = index;
+        best_score[r] = best;
+    }
+}
+
+// bias and weight of nearest_in_block for the metric's assignment rule.
+void assignment_terms(const Eigen::Map<const RowMatrix>& centroids, Metric metric, Eigen::VectorXf& bias,
+                      Eigen::VectorXf& weight) {
+    const Eigen::VectorXf norms = centroids.rowwise().squaredNorm();
+    if (metric != Metric::Cosine) {
+        bias = norms;
+        weight = Eigen::VectorXf::Constant(norms.size(), -2.0f);
+        return;
+    }
+    bias.resize(norms.size());
+    weight.resize(norms.size());
+    for (Eigen::Index c = 0; c < norms.size(); ++c) {
+        // A zero centroid has no direction: never nearest (unless every centroid is zero).
+        bias[c] = norms[c] > 0 ? 0.0f : std::numeric_limits<float>::max();
+        weight[c] = norms[c] > 0 ? static_cast<float>(-1.0 / std::sqrt(static_cast<double>(norms[c]))) : 0.0f;
+    }
+}
+
+// Assigns every row to its nearest centroid by squared L2 distance (for Cosine the rows and centroids
+// are unit vectors here, so this is the cosine rule). Writes assignment and the squared distance.
 void assign_rows(const std::vector<float>& rows, const std::vector<float>& row_norms, size_t n, uint32_t dim,
                  const std::vector<float>& centroids, size_t k, const KMeansOptions& options,
                  std::vector<uint32_t>& assignment, std::vector<float>& distance) {
     Eigen::Map<const RowMatrix> centroid_matrix(centroids.data(), static_cast<Eigen::Index>(k), dim);
-    Eigen::VectorXf centroid_norms = centroid_matrix.rowwise().squaredNorm();
+    Eigen::VectorXf bias, weight;
+    assignment_terms(centroid_matrix, Metric::L2, bias, weight);
     const size_t blocks = (n + kBlockRows - 1) / kBlockRows;
     parallel_for(
         blocks, options.threads,
@@ -135,23 +178,9 @@ void assign_rows(const std::vector<float>& rows, const std::vector<float>& row_n
             for (size_t block = first_block; block < end_block; ++block) {
                 const size_t begin = block * kBlockRows;
                 const size_t count = std::min(kBlockRows, n - begin);
-                Eigen::Map<const RowMatrix> block_rows(rows.data() + begin * dim, static_cast<Eigen::Index>(count), dim);
-                dots.noalias() = block_rows * centroid_matrix.transpose();
-                for (size_t r = 0; r < count; ++r) {
-                    // argmin |c|^2 - 2<x,c>  (== argmin |x - c|^2; for unit vectors == argmax <x,c>)
-                    float best = std::numeric_limits<float>::infinity();
-                    uint32_t best_index = 0;
-                    for (size_t c = 0; c < k; ++c) {
-                        const float score = centroid_norms[static_cast<Eigen::Index>(c)] -
-                                            2.0f * dots(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
-                        if (score < best) {
-                            best = score;
-                            best_index = static_cast<uint32_t>(c);
-                        }
-                    }
-                    assignment[begin + r] = best_index;
-                    distance[begin + r] = std::max(0.0f, row_norms[begin + r] + best);
-                }
+                nearest_in_block(rows.data() + begin * dim, count, dim, centroid_matrix, bias, weight, dots,
+                                 assignment.data() + begin, distance.data() + begin);
+                for (size_t r = begin; r < begin + count; ++r) distance[r] = std::max(0.0f, row_norms[r] + distance[r]);
             }
         },
         options.should_cancel);
@@ -227,6 +256,20 @@ std::vector<float> train_kmeans(const float* data, size_t n, uint32_t dim, const
     return centroids;
 }
 
+void assign_nearest_centroids(const float* rows, size_t n, uint32_t dim, const float* centroids, uint32_t count,
+                              Metric metric, uint32_t* out) {
+    if (n == 0 || count == 0) return;
+    Eigen::Map<const RowMatrix> centroid_matrix(centroids, count, dim);
+    Eigen::VectorXf bias, weight;
+    assignment_terms(centroid_matrix, metric, bias, weight);
+    RowMatrix dots;
+    float scores[kBlockRows];
+    for (size_t begin = 0; begin < n; begin += kBlockRows) {
+        const size_t rows_in_block = std::min(kBlockRows, n - begin);
+        nearest_in_block(rows + begin * dim, rows_in_block, dim, centroid_matrix, bias, weight, dots, out + begin, scores);
+    }
+}
+
 uint32_t nearest_centroid(const float* v, const float* centroids, uint32_t count, uint32_t dim, Metric metric) {
     const Kernels& kernels = active_kernels();
     uint32_t best_index = 0;
@@ -235,8 +278,11 @@ uint32_t nearest_centroid(const float* v, const float* centroids, uint32_t count
         const float* centroid = centroids + static_cast<size_t>(c) * dim;
         double key;
         if (metric == Metric::Cosine) {
-            key = cosine_distance(v, centroid, dim);
-            if (std::isnan(key)) key = std::numeric_limits<double>::max();  // zero vector or centroid
+            // -cos(v, c) up to the positive factor |v|; zero centroids have no direction.
+            float dot, norm_v, norm_c;
+            kernels.f.cosine_parts(v, centroid, dim, &dot, &norm_v, &norm_c);
+            if (!(norm_c > 0)) continue;
+            key = -static_cast<double>(dot) / std::sqrt(static_cast<double>(norm_c));
         } else {
             key = kernels.f.l2_squared(v, centroid, dim);
         }

@@ -37,7 +37,11 @@ class RabitqEncoder {
     Metric metric_;
 };
 
-// One order-key estimate and its lower bound (the bound holds with high probability for epsilon ~1.9).
+// One order-key estimate and its lower bound. The bound is key - epsilon * (the estimator's standard
+// deviation at <o,q> = 0, plus the query-quantization spread), in key units, so epsilon counts standard
+// deviations (as in the RaBitQ paper). Measured on w2v-100 and SIFT (flat index, 4 query bits): at
+// epsilon 1.9 the exact key is >= lower_bound for 98.6-99.0% of all pairs and >= 99.2% of each
+// query's 30 nearest rows (the ones rerank depends on); at epsilon 2.5, >= 99.8% of all pairs.
 struct RabitqEstimate {
     float key;
     float lower_bound;
