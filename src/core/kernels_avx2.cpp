@@ -19,6 +19,9 @@
 #include "kernels_float_simd.hpp"
 #include "rulake/core/kernels_isa.hpp"
 
+// The helpers below are small and called in the innermost loops: keep them inlined.
+#define RULAKE_INLINE inline __attribute__((always_inline))
+
 namespace rulake::core::avx2 {
 namespace {
 
@@ -35,7 +38,7 @@ struct FloatOps {
 
 // ---- bit kernels: POPCNT strategy ----------------------------------------------------------------
 
-uint64_t popcount64(uint64_t x) { return static_cast<uint64_t>(_mm_popcnt_u64(x)); }
+RULAKE_INLINE uint64_t popcount64(uint64_t x) { return static_cast<uint64_t>(_mm_popcnt_u64(x)); }
 
 // BITS > 0: number of planes known at compile time; BITS == 0: `bits` at run time (any value).
 template <unsigned BITS>
@@ -126,88 +129,90 @@ __m256i nibble_table(unsigned shift) {
                             e(12), e(13), e(14), e(15));
 }
 
-// Words [w, w + k) of p into the low lanes of a register (k in 1..4), zeros above; reads nothing else.
-__m256i load_words(const uint64_t* p, size_t k) {
+// Words [0, k) of p into the low lanes of a register (k in 1..4), zeros above; reads nothing else.
+RULAKE_INLINE __m256i load_words(const uint64_t* p, size_t k) {
     if (k == 4) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const __m256i mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(k)), _mm256_setr_epi64x(0, 1, 2, 3));
+    const __m256i mask =
+        _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(k)), _mm256_setr_epi64x(0, 1, 2, 3));
     return _mm256_maskload_epi64(reinterpret_cast<const long long*>(p), mask);
 }
 
-// A query's planes split into low and high nibbles, per 256-bit chunk, plus the shifted tables.
-// chunk_words = 4 for codes walked in chunks; for packed 2-word codes, every chunk is one 128-bit plane
-// broadcast to both lanes.
+// A query's planes split into low and high nibbles, per 256-bit chunk of the code, plus the shifted
+// tables. For packed 2-word codes there is one chunk: the 128-bit plane broadcast to both lanes.
 struct SplitPlanes {
     __m256i lo[kLutMaxBits][kLutMaxWords / 4];
     __m256i hi[kLutMaxBits][kLutMaxWords / 4];
     __m256i table[kGroupPlanes];
-    size_t chunks;
-    unsigned bits;
 };
 
-void split_plane_chunk(__m256i p, __m256i* lo, __m256i* hi) {
-    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-    *lo = _mm256_and_si256(p, low_nibbles);
-    *hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), low_nibbles);
-}
+RULAKE_INLINE __m256i low_nibbles(__m256i v) { return _mm256_and_si256(v, _mm256_set1_epi8(0x0F)); }
+RULAKE_INLINE __m256i high_nibbles(__m256i v) { return low_nibbles(_mm256_srli_epi16(v, 4)); }
 
+// Fills s for planes of `words` words (words <= kLutMaxWords, bits <= kLutMaxBits).
 void split_planes(const uint64_t* planes, size_t words, unsigned bits, bool packed128, SplitPlanes* s) {
-    s->bits = bits;
-    s->chunks = packed128 ? 1 : (words + 3) / 4;
+    const size_t chunks = packed128 ? 1 : (words + 3) / 4;
     for (unsigned j = 0; j < bits; ++j) {
         const uint64_t* plane = planes + j * words;
-        for (size_t c = 0; c < s->chunks; ++c) {
-            __m256i p = packed128 ? _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(plane)))
-                                  : load_words(plane + 4 * c, words - 4 * c < 4 ? words - 4 * c : 4);
-            split_plane_chunk(p, &s->lo[j][c], &s->hi[j][c]);
+        for (size_t c = 0; c < chunks; ++c) {
+            __m256i p = packed128
+                            ? _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(plane)))
+                            : load_words(plane + 4 * c, words - 4 * c < 4 ? words - 4 * c : 4);
+            s->lo[j][c] = low_nibbles(p);
+            s->hi[j][c] = high_nibbles(p);
         }
     }
     for (unsigned g = 0; g < kGroupPlanes; ++g) s->table[g] = nibble_table(g);
 }
 
 // 64-bit lanes summing to Σ_j 2^j popcount(c & plane_j) over chunk `chunk` of the split planes.
-__m256i lut_chunk(__m256i c, const SplitPlanes& s, size_t chunk) {
-    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-    const __m256i c_lo = _mm256_and_si256(c, low_nibbles);
-    const __m256i c_hi = _mm256_and_si256(_mm256_srli_epi16(c, 4), low_nibbles);
+template <unsigned BITS>
+RULAKE_INLINE __m256i lut_chunk(__m256i c, const SplitPlanes& s, size_t chunk) {
+    const __m256i c_lo = low_nibbles(c), c_hi = high_nibbles(c);
     __m256i acc = _mm256_setzero_si256();
-    for (unsigned first = 0; first < s.bits; first += kGroupPlanes) {
+    for (unsigned first = 0; first < BITS; first += kGroupPlanes) {
         __m256i bytes = _mm256_setzero_si256();
-        const unsigned end = first + kGroupPlanes < s.bits ? first + kGroupPlanes : s.bits;
+        const unsigned end = first + kGroupPlanes < BITS ? first + kGroupPlanes : BITS;
         for (unsigned j = first; j < end; ++j) {
             const __m256i table = s.table[j - first];
             bytes = _mm256_add_epi8(bytes, _mm256_shuffle_epi8(table, _mm256_and_si256(c_lo, s.lo[j][chunk])));
             bytes = _mm256_add_epi8(bytes, _mm256_shuffle_epi8(table, _mm256_and_si256(c_hi, s.hi[j][chunk])));
         }
-        __m256i sums = _mm256_sad_epu8(bytes, _mm256_setzero_si256());
-        acc = _mm256_add_epi64(acc, _mm256_slli_epi64(sums, static_cast<int>(first)));
+        const __m256i sums = _mm256_sad_epu8(bytes, _mm256_setzero_si256());
+        acc = first == 0 ? sums : _mm256_add_epi64(acc, _mm256_slli_epi64(sums, static_cast<int>(first)));
     }
     return acc;
 }
 
 // 64-bit lanes summing to the bit-plane dot of one code of `words` words.
-__m256i lut_code_lanes(const uint64_t* code, size_t words, const SplitPlanes& s) {
+template <unsigned BITS>
+RULAKE_INLINE __m256i lut_code_lanes(const uint64_t* code, size_t words, const SplitPlanes& s) {
     __m256i acc = _mm256_setzero_si256();
-    for (size_t c = 0; c < s.chunks; ++c)
-        acc = _mm256_add_epi64(acc, lut_chunk(load_words(code + 4 * c, words - 4 * c < 4 ? words - 4 * c : 4), s, c));
+    size_t c = 0;
+    for (; 4 * c + 4 <= words; ++c)
+        acc = _mm256_add_epi64(
+            acc, lut_chunk<BITS>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(code + 4 * c)), s, c));
+    if (4 * c < words) acc = _mm256_add_epi64(acc, lut_chunk<BITS>(load_words(code + 4 * c, words - 4 * c), s, c));
     return acc;
 }
 
 // Per 128-bit lane k: [a.q0 + a.q1, b.q0 + b.q1].
-__m256i pair_sums(__m256i a, __m256i b) {
+RULAKE_INLINE __m256i pair_sums(__m256i a, __m256i b) {
     return _mm256_add_epi64(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
 }
 
 // The low 32 bits of the four 64-bit lanes of v, taken in lane order `order`, stored to out[0..3].
-void store_low_dwords(__m256i v, __m256i order, uint32_t* out) {
+RULAKE_INLINE void store_low_dwords(__m256i v, __m256i order, uint32_t* out) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, order)));
 }
 
-uint32_t sum_lanes(__m256i v) {
+RULAKE_INLINE uint32_t sum_lanes(__m256i v) {
     __m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
     return static_cast<uint32_t>(_mm_cvtsi128_si64(s));
 }
 
+// Codes of 2 words, two per register.
+template <unsigned BITS>
 void lut_batch_words2(const uint8_t* base, size_t stride, size_t n, const SplitPlanes& s, uint32_t* out) {
     auto load2 = [&](const uint8_t* p) {
         return stride == 16 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
@@ -219,49 +224,64 @@ void lut_batch_words2(const uint8_t* base, size_t stride, size_t n, const SplitP
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const uint8_t* p = base + i * stride;
-        __m256i a = lut_chunk(load2(p), s, 0), b = lut_chunk(load2(p + 2 * stride), s, 0);
+        __m256i a = lut_chunk<BITS>(load2(p), s, 0), b = lut_chunk<BITS>(load2(p + 2 * stride), s, 0);
         store_low_dwords(pair_sums(a, b), order, out + i);
     }
     for (; i < n; ++i) {
-        __m256i c = _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i * stride)));
-        c = _mm256_inserti128_si256(c, _mm_setzero_si128(), 1);
-        out[i] = sum_lanes(lut_chunk(c, s, 0));
+        __m256i c = _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i * stride)));
+        out[i] = sum_lanes(lut_chunk<BITS>(c, s, 0));
     }
 }
 
+// Codes of any length (up to kLutMaxWords), four at a time.
+template <unsigned BITS>
 void lut_batch_any(const uint8_t* base, size_t stride, size_t n, size_t words, const SplitPlanes& s, uint32_t* out) {
     auto code = [&](size_t i) { return reinterpret_cast<const uint64_t*>(base + i * stride); };
     // pair_sums(v0, v1), pair_sums(v2, v3) then adding the 128-bit halves gives lanes 0,1,2,3.
     const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        __m256i s01 = pair_sums(lut_code_lanes(code(i), words, s), lut_code_lanes(code(i + 1), words, s));
-        __m256i s23 = pair_sums(lut_code_lanes(code(i + 2), words, s), lut_code_lanes(code(i + 3), words, s));
+        __m256i s01 = pair_sums(lut_code_lanes<BITS>(code(i), words, s), lut_code_lanes<BITS>(code(i + 1), words, s));
+        __m256i s23 =
+            pair_sums(lut_code_lanes<BITS>(code(i + 2), words, s), lut_code_lanes<BITS>(code(i + 3), words, s));
         __m256i totals = _mm256_add_epi64(_mm256_permute2x128_si256(s01, s23, 0x20),
                                           _mm256_permute2x128_si256(s01, s23, 0x31));
         store_low_dwords(totals, order, out + i);
     }
-    for (; i < n; ++i) out[i] = sum_lanes(lut_code_lanes(code(i), words, s));
+    for (; i < n; ++i) out[i] = sum_lanes(lut_code_lanes<BITS>(code(i), words, s));
 }
 
-uint32_t lut_bitplane_dot(const uint64_t* code, const uint64_t* planes, size_t words, unsigned bits) {
-    if (words > kLutMaxWords || bits > kLutMaxBits) return popcnt64_dot<0>(code, planes, words, bits);
+template <unsigned BITS>
+void lut_batch_fixed_bits(const uint8_t* base, size_t stride, size_t n, const uint64_t* planes, size_t words,
+                          uint32_t* out) {
     SplitPlanes s;
-    split_planes(planes, words, bits, false, &s);
-    return sum_lanes(lut_code_lanes(code, words, s));
+    const bool packed128 = words == 2;
+    split_planes(planes, words, BITS, packed128, &s);
+    if (packed128)
+        lut_batch_words2<BITS>(base, stride, n, s, out);
+    else
+        lut_batch_any<BITS>(base, stride, n, words, s, out);
 }
 
 void lut_bitplane_dot_batch(const uint8_t* base, size_t stride, size_t n, const uint64_t* planes, size_t words,
                             unsigned bits, uint32_t* out) {
-    if (words > kLutMaxWords || bits > kLutMaxBits)
+    if (words == 0 || words > kLutMaxWords || bits == 0 || bits > kLutMaxBits)
         return popcnt64_bitplane_dot_batch(base, stride, n, planes, words, bits, out);
-    SplitPlanes s;
-    const bool packed128 = words == 2;
-    split_planes(planes, words, bits, packed128, &s);
-    if (packed128)
-        lut_batch_words2(base, stride, n, s, out);
-    else
-        lut_batch_any(base, stride, n, words, s, out);
+    switch (bits) {
+        case 1: return lut_batch_fixed_bits<1>(base, stride, n, planes, words, out);
+        case 2: return lut_batch_fixed_bits<2>(base, stride, n, planes, words, out);
+        case 3: return lut_batch_fixed_bits<3>(base, stride, n, planes, words, out);
+        case 4: return lut_batch_fixed_bits<4>(base, stride, n, planes, words, out);
+        case 5: return lut_batch_fixed_bits<5>(base, stride, n, planes, words, out);
+        case 6: return lut_batch_fixed_bits<6>(base, stride, n, planes, words, out);
+        case 7: return lut_batch_fixed_bits<7>(base, stride, n, planes, words, out);
+        default: return lut_batch_fixed_bits<8>(base, stride, n, planes, words, out);
+    }
+}
+
+// A single code: splitting the planes costs more than it saves, so POPCNT it is.
+uint32_t lut_bitplane_dot(const uint64_t* code, const uint64_t* planes, size_t words, unsigned bits) {
+    return popcnt64_dot<0>(code, planes, words, bits);
 }
 
 constexpr BitKernels kPopcnt64Bits{popcnt64_bitplane_dot, popcnt64_bitplane_dot_batch, popcount};
