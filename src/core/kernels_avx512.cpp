@@ -82,6 +82,15 @@ RULAKE_INLINE __m512i code_lanes(const uint64_t* code, const uint64_t* planes, s
     return acc;
 }
 
+// The scans below read codes sequentially and are memory bound at scale; the hardware prefetcher
+// alone leaves a third of the bandwidth unused (bench/kernels). Each step of 8 codes prefetches the
+// codes kPrefetchAhead bytes further on. Prefetches never fault, so running past the end is harmless.
+constexpr size_t kPrefetchAhead = 2048;
+
+RULAKE_INLINE void prefetch_span(const uint8_t* p, size_t bytes) {
+    for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+}
+
 // Per 128-bit lane k: [a.q0 + a.q1, b.q0 + b.q1] (pairwise sums of adjacent 64-bit lanes).
 RULAKE_INLINE __m512i pair_sums(__m512i a, __m512i b) {
     return _mm512_add_epi64(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
@@ -125,6 +134,7 @@ void batch_words2(const uint8_t* base, size_t stride, size_t n, const uint64_t* 
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const uint8_t* p = base + i * stride;
+        prefetch_span(p + kPrefetchAhead, 8 * stride);
         __m512i a = stride == 16 ? _mm512_loadu_si512(p) : load4_codes128(p, stride);
         __m512i b = stride == 16 ? _mm512_loadu_si512(p + 64) : load4_codes128(p + 4 * stride, stride);
         __m512i sums = pair_sums(horner<BITS>(a, P, BITS), horner<BITS>(b, P, BITS));
@@ -154,6 +164,7 @@ void batch_words4(const uint8_t* base, size_t stride, size_t n, const uint64_t* 
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const uint8_t* p = base + i * stride;
+        prefetch_span(p + kPrefetchAhead, 8 * stride);
         __m512i a = horner<BITS>(load2_codes256(p, stride), P, BITS);
         __m512i b = horner<BITS>(load2_codes256(p + 2 * stride, stride), P, BITS);
         __m512i c = horner<BITS>(load2_codes256(p + 4 * stride, stride), P, BITS);
@@ -180,6 +191,7 @@ void batch_short(const uint8_t* base, size_t stride, size_t n, const uint64_t* p
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m512i lanes[8];
+        prefetch_span(base + i * stride + kPrefetchAhead, 8 * stride);
         for (size_t k = 0; k < 8; ++k)
             lanes[k] = horner<BITS>(_mm512_maskz_loadu_epi64(mask, base + (i + k) * stride), P, BITS);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi64_epi32(reduce8(lanes)));
@@ -195,6 +207,7 @@ void batch_long(const uint8_t* base, size_t stride, size_t n, const uint64_t* pl
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m512i lanes[8];
+        prefetch_span(base + i * stride + kPrefetchAhead, 8 * stride);
         for (size_t k = 0; k < 8; ++k) lanes[k] = code_lanes<BITS>(code(i + k), planes, words, bits);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi64_epi32(reduce8(lanes)));
     }
