@@ -23,11 +23,19 @@ SELECT s->'lists' AS lists, s->'tuples' AS tuples, (s->'list_tuples'->>'min')::i
 FROM rabitq_index_summary('pts_a') s;
 DROP INDEX pts_b, pts_c, pts_d;
 
--- The build checks its memory against maintenance_work_mem.
+-- The build stays within maintenance_work_mem: records spill to disk through a sort (same bytes as
+-- an in-memory build), and the k-means sample shrinks, with a notice, when it cannot fit.
+CREATE TABLE many (v vector(8));
+INSERT INTO many SELECT (SELECT array_agg(sin(i * 0.3 + j)) FROM generate_series(1, 8) j) FROM generate_series(1, 12000) i;
+CREATE INDEX many_in_memory ON many USING rabitq (v) WITH (lists = 10);
+SET maintenance_work_mem = '1MB';
+CREATE INDEX many_spilled ON many USING rabitq (v) WITH (lists = 10);
+SELECT rabitq_index_checksum('many_in_memory') = rabitq_index_checksum('many_spilled') AS spilled_build_same_bytes;
+DROP TABLE many;
 CREATE TABLE big (v vector(512));
 INSERT INTO big SELECT (SELECT array_agg(sin(i + j)) FROM generate_series(1, 512) j) FROM generate_series(1, 600) i;
-SET maintenance_work_mem = '1MB';
-CREATE INDEX ON big USING rabitq (v);
+CREATE INDEX big_idx ON big USING rabitq (v);
+SELECT s->'kmeans_sample' AS kmeans_sample, s->'tuples' AS tuples FROM rabitq_index_summary('big_idx') s;
 RESET maintenance_work_mem;
 DROP TABLE big;
 

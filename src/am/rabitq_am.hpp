@@ -143,7 +143,7 @@ void rabitq_end_scan(IndexScanDesc scan);
 
 // Build sub-phases reported in pg_stat_progress_create_index (2.. as PROGRESS_CREATEIDX_SUBPHASE).
 enum BuildPhase : int64 {
-    kPhaseLoading = 2,
+    kPhaseSampling = 2,
     kPhaseTraining = 3,
     kPhaseAssigning = 4,
     kPhaseWriting = 5,

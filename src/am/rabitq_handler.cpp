@@ -13,7 +13,7 @@ namespace rulake::am {
 char* rabitq_build_phase_name(int64 phase) {
     switch (phase) {
         case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE: return const_cast<char*>("initializing");
-        case kPhaseLoading: return const_cast<char*>("loading tuples");
+        case kPhaseSampling: return const_cast<char*>("sampling tuples");
         case kPhaseTraining: return const_cast<char*>("training centroids");
         case kPhaseAssigning: return const_cast<char*>("assigning and encoding tuples");
         case kPhaseWriting: return const_cast<char*>("writing index pages");
