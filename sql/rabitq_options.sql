@@ -25,7 +25,7 @@ DROP INDEX opt_idx;
 -- Columns and operator classes.
 CREATE TABLE nodims (v vector);
 CREATE INDEX ON nodims USING rabitq (v);
-CREATE TABLE wide (v vector(2000));
+CREATE TABLE wide (v vector(2039));
 CREATE INDEX ON wide USING rabitq (v) WITH (rerank = 'index');
 CREATE INDEX wide_idx ON wide USING rabitq (v);
 CREATE TABLE wider (v vector(2049));

@@ -87,7 +87,7 @@ struct IndexData {
     const float* rotated_centroid(uint32 list) const {
         return rotated_centroids.data() + static_cast<size_t>(list) * meta.code_bits;
     }
-    RecordLayout layout() const { return record_layout(meta.dim, meta.code_bits, rerank()); }
+    RecordLayout layout() const { return record_layout(meta.code_bits, rerank()); }
 };
 
 // The index's data from a per-backend cache keyed by index OID and relfilenode; entries of an index are

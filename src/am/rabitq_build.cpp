@@ -108,7 +108,7 @@ class IndexBuilder {
         : heap_(heap), index_(index), info_(info), fork_(fork), options_(index_options(index)),
           metric_(opclass_metric(index)), dim_(column_dimensions(index, options_)),
           rotation_(cached_rotation(options_.rotation, dim_, options_.seed)),
-          code_bits_(rotation_->output_dim()), layout_(record_layout(dim_, code_bits_, options_.rerank)),
+          code_bits_(rotation_->output_dim()), layout_(record_layout(code_bits_, options_.rerank)),
           memory_limit_(static_cast<size_t>(maintenance_work_mem) * 1024) {
         if (layout_.stride > kPageUsableBytes)
             throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "rabitq index record does not fit on a page");
@@ -201,7 +201,7 @@ class IndexBuilder {
     void encode_pass() {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssigning);
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(rows_));
-        const size_t row_bytes = sizeof(float) * dim_ + layout_.stride + kSortKeyBytes + sizeof(ItemPointerData) + 8;
+        const size_t row_bytes = 2 * sizeof(float) * dim_ + layout_.stride + kSortKeyBytes + sizeof(ItemPointerData) + 8;
         batch_capacity_ = std::clamp<size_t>(memory_limit_ / 8 / row_bytes, 64, kMaxBatchRows);
         batch_vectors_.resize(batch_capacity_ * dim_);
         batch_tids_.resize(batch_capacity_);
@@ -260,15 +260,13 @@ class IndexBuilder {
                                            reinterpret_cast<uint64*>(record));
                         memcpy(record + layout_.factors_offset, &factors, sizeof(factors));
                         memcpy(record + layout_.tid_offset, &batch_tids_[r], sizeof(ItemPointerData));
-                        if (options_.rerank == RerankSource::Index)
-                            memcpy(record + layout_.vector_offset, batch_vectors_.data() + r * dim_, sizeof(float) * dim_);
                     }
                 }
             },
             interrupt_pending);
 
-        // Sort items: a bytea holding the (list, TID) key and then the record.
-        const size_t item_bytes = VARHDRSZ + kSortKeyBytes + layout_.stride;
+        // Sort items: a bytea holding the (list, TID) key, the record and (rerank = 'index') the raw vector.
+        const size_t item_bytes = VARHDRSZ + kSortKeyBytes + item_payload_bytes();
         sort_item_.resize(item_bytes);
         uint8* item = sort_item_.data();
         SET_VARSIZE(item, item_bytes);
@@ -282,6 +280,9 @@ class IndexBuilder {
                 item[VARHDRSZ + 8] = static_cast<uint8>(offset >> 8);
                 item[VARHDRSZ + 9] = static_cast<uint8>(offset);
                 memcpy(item + VARHDRSZ + kSortKeyBytes, batch_records_.data() + r * layout_.stride, layout_.stride);
+                if (options_.rerank == RerankSource::Index)
+                    memcpy(item + VARHDRSZ + kSortKeyBytes + layout_.stride, batch_vectors_.data() + r * dim_,
+                           sizeof(float) * dim_);
                 tuplesort_putdatum(sort_, PointerGetDatum(item), false);
             }
             CHECK_FOR_INTERRUPTS();
@@ -359,7 +360,8 @@ class IndexBuilder {
     }
 
     // Page writing through shared buffers (no WAL; the whole fork is logged at the end).
-    Page begin_page(PageKind kind, BlockNumber expected) {
+    // Appends a new page of the given kind (it must land at block `expected`) and keeps it locked.
+    Page append_page(PageKind kind, BlockNumber expected) {
         Page page = pg::pg_call([&] {
             buffer_ = ReadBufferExtended(index_, fork_, P_NEW, RBM_NORMAL, nullptr);
             LockBuffer(buffer_, BUFFER_LOCK_EXCLUSIVE);
@@ -370,39 +372,92 @@ class IndexBuilder {
         init_page(page, kind);
         return page;
     }
-    void finish_page() {
-        pg::pg_call([&] {
-            MarkBufferDirty(buffer_);
-            UnlockReleaseBuffer(buffer_);
+    void finish_page() { release_page(&buffer_); }
+
+    // An already appended page, locked for filling into *buffer.
+    Page open_page(BlockNumber block, Buffer* buffer) {
+        return pg::pg_call([&] {
+            *buffer = ReadBufferExtended(index_, fork_, block, RBM_NORMAL, nullptr);
+            LockBuffer(*buffer, BUFFER_LOCK_EXCLUSIVE);
+            return BufferGetPage(*buffer);
         });
-        buffer_ = InvalidBuffer;
+    }
+    void release_page(Buffer* buffer) {
+        pg::pg_call([&] {
+            MarkBufferDirty(*buffer);
+            UnlockReleaseBuffer(*buffer);
+        });
+        *buffer = InvalidBuffer;
     }
 
-    // Copies the next `count` sorted records into page, checking that they belong to `list`.
-    void fill_from_sort(Page page, uint32 list, size_t count) {
-        char* out = page_contents(page);
-        bool ok = true;
+    // The next sorted item (key, record, and the vector with rerank = 'index'), copied into item_.
+    // Raises if the sort runs dry or the item belongs to another list than `list`.
+    void next_sorted_item(uint32 list) {
+        bool ok = false;
+        const size_t item_bytes = kSortKeyBytes + item_payload_bytes();
         pg::pg_call([&] {
             MemoryContext old = MemoryContextSwitchTo(tuple_context_);
-            for (size_t i = 0; i < count && ok; ++i) {
-                Datum value;
-                bool isnull;
+            Datum value;
+            bool isnull;
 #if PG_VERSION_NUM >= 160000
-                ok = tuplesort_getdatum(sort_, true, false, &value, &isnull, nullptr);
+            ok = tuplesort_getdatum(sort_, true, false, &value, &isnull, nullptr);
 #else
-                ok = tuplesort_getdatum(sort_, true, &value, &isnull, nullptr);
+            ok = tuplesort_getdatum(sort_, true, &value, &isnull, nullptr);
 #endif
-                if (!ok) break;
-                const uint8* item = reinterpret_cast<const uint8*>(VARDATA_ANY(DatumGetPointer(value)));
-                uint32 item_list = (static_cast<uint32>(item[0]) << 24) | (static_cast<uint32>(item[1]) << 16) |
-                                   (static_cast<uint32>(item[2]) << 8) | item[3];
-                ok = item_list == list && VARSIZE_ANY_EXHDR(DatumGetPointer(value)) == kSortKeyBytes + layout_.stride;
-                if (ok) memcpy(out + i * layout_.stride, item + kSortKeyBytes, layout_.stride);
-            }
             MemoryContextSwitchTo(old);
+            if (ok) {
+                ok = VARSIZE_ANY_EXHDR(DatumGetPointer(value)) == item_bytes;
+                if (ok) memcpy(item_.data(), VARDATA_ANY(DatumGetPointer(value)), item_bytes);
+            }
             MemoryContextReset(tuple_context_);
         });
-        if (!ok) throw pg::SqlError(ERRCODE_INTERNAL_ERROR, "rabitq build: sorted records do not match the list counts");
+        const uint8* key = item_.data();
+        uint32 item_list = (static_cast<uint32>(key[0]) << 24) | (static_cast<uint32>(key[1]) << 16) |
+                           (static_cast<uint32>(key[2]) << 8) | key[3];
+        if (!ok || item_list != list)
+            throw pg::SqlError(ERRCODE_INTERNAL_ERROR, "rabitq build: sorted records do not match the list counts");
+    }
+
+    // Bytes after the sort key: the record, then the vector for rerank = 'index'.
+    size_t item_payload_bytes() const {
+        return layout_.stride + (options_.rerank == RerankSource::Index ? sizeof(float) * dim_ : 0);
+    }
+
+    // Fills list l's data pages (and vector pages) from the sorted items. The pages exist already.
+    void fill_list(uint32 l, const RabitqListEntry& entry) {
+        const bool with_vectors = options_.rerank == RerankSource::Index;
+        const size_t vstride = vector_stride(dim_);
+        Buffer data_buffer = InvalidBuffer, vector_buffer = InvalidBuffer;
+        Page data_page = nullptr, vector_page = nullptr;
+        for (size_t i = 0; i < list_sizes_[l]; ++i) {
+            next_sorted_item(l);
+            const size_t on_page = i % records_per_page_;
+            if (on_page == 0) {
+                if (data_buffer != InvalidBuffer) release_page(&data_buffer);
+                data_page = open_page(entry.head + static_cast<BlockNumber>(i / records_per_page_), &data_buffer);
+            }
+            uint8* record = reinterpret_cast<uint8*>(page_contents(data_page)) + on_page * layout_.stride;
+            memcpy(record, item_.data() + kSortKeyBytes, layout_.stride);
+            page_opaque(data_page)->count = static_cast<uint32>(on_page + 1);
+            set_contents_size(data_page, (on_page + 1) * layout_.stride);
+            if (with_vectors) {
+                const size_t slot = i % vectors_per_page_;
+                const BlockNumber block = entry.vector_head + static_cast<BlockNumber>(i / vectors_per_page_);
+                if (slot == 0) {
+                    if (vector_buffer != InvalidBuffer) release_page(&vector_buffer);
+                    vector_page = open_page(block, &vector_buffer);
+                }
+                memcpy(page_contents(vector_page) + slot * vstride, item_.data() + kSortKeyBytes + layout_.stride,
+                       sizeof(float) * dim_);
+                page_opaque(vector_page)->count = static_cast<uint32>(slot + 1);
+                set_contents_size(vector_page, (slot + 1) * vstride);
+                const uint16 slot16 = static_cast<uint16>(slot);
+                memcpy(record + layout_.vector_slot_offset, &slot16, sizeof(slot16));
+                memcpy(record + layout_.vector_block_offset, &block, sizeof(block));
+            }
+        }
+        if (data_buffer != InvalidBuffer) release_page(&data_buffer);
+        if (vector_buffer != InvalidBuffer) release_page(&vector_buffer);
     }
 
     void write_pages() {
@@ -414,8 +469,12 @@ class IndexBuilder {
             return AllocSetContextCreate(CurrentMemoryContext, "rabitq build page", ALLOCSET_DEFAULT_SIZES);
         });
         pg::pg_call([&] { tuplesort_performsort(sort_); });
+        item_.resize(kSortKeyBytes + item_payload_bytes());
+        const bool with_vectors = options_.rerank == RerankSource::Index;
+        vectors_per_page_ = with_vectors ? static_cast<uint32>(kPageUsableBytes / vector_stride(dim_)) : 0;
 
-        // Block plan: metapage, centroid pages, directory pages, then each list's data pages.
+        // Block plan: metapage, centroid pages, directory pages, every list's data pages, then (rerank =
+        // 'index') every list's vector pages. Each list has at least one page of each.
         const size_t stream_floats = static_cast<size_t>(list_count_) * (dim_ + code_bits_);
         const uint32 centroid_pages =
             static_cast<uint32>(std::max<size_t>(1, (stream_floats + kCentroidFloatsPerPage - 1) / kCentroidFloatsPerPage));
@@ -424,9 +483,25 @@ class IndexBuilder {
         std::vector<RabitqListEntry> directory(list_count_);
         BlockNumber next_block = 1 + centroid_pages + directory_pages;
         for (uint32 l = 0; l < list_count_; ++l) {
-            uint32 pages = static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + records_per_page_ - 1) / records_per_page_));
-            directory[l] = RabitqListEntry{next_block, next_block + pages - 1, static_cast<uint32>(list_sizes_[l]), pages};
-            next_block += pages;
+            RabitqListEntry& entry = directory[l];
+            entry = RabitqListEntry{};
+            entry.pages = static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + records_per_page_ - 1) / records_per_page_));
+            entry.head = next_block;
+            entry.tail = next_block + entry.pages - 1;
+            entry.tuples = static_cast<uint32>(list_sizes_[l]);
+            entry.vector_head = entry.vector_tail = InvalidBlockNumber;
+            next_block += entry.pages;
+        }
+        if (with_vectors) {
+            for (uint32 l = 0; l < list_count_; ++l) {
+                RabitqListEntry& entry = directory[l];
+                entry.vector_pages =
+                    static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + vectors_per_page_ - 1) / vectors_per_page_));
+                entry.vector_head = next_block;
+                entry.vector_tail = next_block + entry.vector_pages - 1;
+                entry.vectors = static_cast<uint32>(list_sizes_[l]);
+                next_block += entry.vector_pages;
+            }
         }
 
         RabitqMetaData meta{};
@@ -447,8 +522,9 @@ class IndexBuilder {
         meta.records_per_page = records_per_page_;
         meta.built_tuples = encoded_rows_;
         meta.kmeans_sample = static_cast<uint32>(sample_rows_);
+        meta.vectors_per_page = vectors_per_page_;
 
-        Page page = begin_page(PageKind::Meta, kMetaBlock);
+        Page page = append_page(PageKind::Meta, kMetaBlock);
         memcpy(page_meta(page), &meta, sizeof(meta));
         set_contents_size(page, sizeof(meta));
         finish_page();
@@ -456,7 +532,7 @@ class IndexBuilder {
         // Centroid stream: every raw centroid, then every rotated centroid.
         size_t written = 0;
         for (uint32 i = 0; i < centroid_pages; ++i) {
-            page = begin_page(PageKind::Centroid, meta.centroid_start + i);
+            page = append_page(PageKind::Centroid, meta.centroid_start + i);
             size_t count = std::min(kCentroidFloatsPerPage, stream_floats - written);
             auto* out = reinterpret_cast<float*>(page_contents(page));
             for (size_t k = 0; k < count; ++k, ++written) {
@@ -470,7 +546,7 @@ class IndexBuilder {
         }
 
         for (uint32 i = 0; i < directory_pages; ++i) {
-            page = begin_page(PageKind::Directory, meta.directory_start + i);
+            page = append_page(PageKind::Directory, meta.directory_start + i);
             size_t first = static_cast<size_t>(i) * kDirectoryEntriesPerPage;
             size_t count = std::min<size_t>(kDirectoryEntriesPerPage, list_count_ - first);
             memcpy(page_contents(page), directory.data() + first, count * sizeof(RabitqListEntry));
@@ -480,22 +556,29 @@ class IndexBuilder {
             finish_page();
         }
 
-        size_t done = 0;
+        // Empty, chained data and vector pages first; then the records are filled in list by list.
         for (uint32 l = 0; l < list_count_; ++l) {
             const RabitqListEntry& entry = directory[l];
-            size_t remaining = list_sizes_[l];
             for (uint32 i = 0; i < entry.pages; ++i) {
-                page = begin_page(PageKind::Data, entry.head + i);
-                size_t count = std::min<size_t>(records_per_page_, remaining);
-                fill_from_sort(page, l, count);
-                remaining -= count;
-                page_opaque(page)->count = static_cast<uint32>(count);
+                page = append_page(PageKind::Data, entry.head + i);
                 page_opaque(page)->next = i + 1 < entry.pages ? entry.head + i + 1 : InvalidBlockNumber;
-                set_contents_size(page, count * layout_.stride);
                 finish_page();
-                done += count;
             }
+        }
+        for (uint32 l = 0; with_vectors && l < list_count_; ++l) {
+            const RabitqListEntry& entry = directory[l];
+            for (uint32 i = 0; i < entry.vector_pages; ++i) {
+                page = append_page(PageKind::Vector, entry.vector_head + i);
+                page_opaque(page)->next = i + 1 < entry.vector_pages ? entry.vector_head + i + 1 : InvalidBlockNumber;
+                finish_page();
+            }
+        }
+        size_t done = 0;
+        for (uint32 l = 0; l < list_count_; ++l) {
+            fill_list(l, directory[l]);
+            done += list_sizes_[l];
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(done));
+            pg::pg_call([] { CHECK_FOR_INTERRUPTS(); });
         }
         pg::pg_call([&] {
             tuplesort_end(sort_);
@@ -524,6 +607,7 @@ class IndexBuilder {
     RecordLayout layout_;
     size_t memory_limit_;
     uint32 records_per_page_ = 0;
+    uint32 vectors_per_page_ = 0;
 
     MemoryContext tuple_context_ = nullptr;
     double heap_tuples_ = 0;
@@ -546,7 +630,8 @@ class IndexBuilder {
     std::vector<ItemPointerData> batch_tids_;
     std::vector<uint32> batch_lists_;
     std::vector<uint8> batch_records_;
-    std::vector<uint8> sort_item_;
+    std::vector<uint8> sort_item_;  // one item being sorted in
+    std::vector<uint8> item_;       // one item sorted out (without the varlena header)
     std::vector<size_t> list_sizes_;
     Tuplesortstate* sort_ = nullptr;
     Buffer buffer_ = InvalidBuffer;

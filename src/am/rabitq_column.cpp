@@ -40,7 +40,7 @@ uint32 column_dimensions(Relation index, const IndexOptions& options) {
         throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                            "column cannot have more than " + std::to_string(max_dim_with_index_rerank()) +
                                " dimensions for rabitq index with rerank = 'index'",
-                           "A record with its full vector must fit on one page.", "Use rerank = 'heap'.");
+                           "The index keeps each vector on one page.", "Use rerank = 'heap'.");
     if (options.rotation == core::RotationKind::Haar && dim > core::kMaxHaarDim)
         throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                            "column cannot have more than " + std::to_string(core::kMaxHaarDim) +

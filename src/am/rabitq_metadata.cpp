@@ -161,7 +161,10 @@ void read_metapage(Relation index, RabitqMetaData* out) {
                                std::to_string(kRabitqFormatVersion),
                            {}, "REINDEX the index.");
     if (out->list_count == 0 || out->dim == 0 || out->code_bits < out->dim || out->code_bits % 64 != 0 ||
-        out->record_stride != record_layout(out->dim, out->code_bits, static_cast<RerankSource>(out->rerank)).stride ||
+        out->record_stride != record_layout(out->code_bits, static_cast<RerankSource>(out->rerank)).stride ||
+        (out->rerank == static_cast<uint8>(RerankSource::Index)
+             ? out->vectors_per_page != kPageUsableBytes / vector_stride(out->dim) || out->vectors_per_page == 0
+             : out->vectors_per_page != 0) ||
         out->records_per_page == 0 || out->records_per_page * static_cast<size_t>(out->record_stride) > kPageUsableBytes)
         throw_corrupted(index, "The metapage holds inconsistent sizes.");
 }

@@ -48,7 +48,7 @@ namespace {
 struct Candidate {
     float lower_bound;
     ItemPointerData tid;
-    BlockNumber block;  // where the record was (for rerank = 'index')
+    BlockNumber block;  // where its vector is (rerank = 'index')
     uint16 slot;
 };
 
@@ -139,11 +139,6 @@ class CandidateQueue {
     std::vector<float> bounds_;    // scratch for refill()
     float pool_min_ = std::numeric_limits<float>::infinity();
 };
-
-bool tid_equal(const ItemPointerData& a, const ItemPointerData& b) {
-    return ItemPointerGetBlockNumberNoCheck(&a) == ItemPointerGetBlockNumberNoCheck(&b) &&
-           ItemPointerGetOffsetNumberNoCheck(&a) == ItemPointerGetOffsetNumberNoCheck(&b);
-}
 
 class ScanState {
   public:
@@ -303,12 +298,19 @@ class ScanState {
                 candidates_.reserve_more(n);
                 const auto* base = reinterpret_cast<const uint8*>(page_contents(page));
                 query_->estimate_batch(base, layout.stride, layout.factors_offset, n, epsilon_, estimates_.data());
+                const bool with_vectors = data_->rerank() == RerankSource::Index;
                 for (uint32 r = 0; r < n; ++r) {
+                    const uint8* record = base + r * layout.stride;
                     Candidate c;
                     c.lower_bound = estimates_[r].lower_bound;
-                    memcpy(&c.tid, base + r * layout.stride + layout.tid_offset, sizeof(ItemPointerData));
-                    c.block = block;
-                    c.slot = static_cast<uint16>(r);
+                    memcpy(&c.tid, record + layout.tid_offset, sizeof(ItemPointerData));
+                    if (with_vectors) {
+                        memcpy(&c.slot, record + layout.vector_slot_offset, sizeof(c.slot));
+                        memcpy(&c.block, record + layout.vector_block_offset, sizeof(c.block));
+                    } else {
+                        c.block = InvalidBlockNumber;
+                        c.slot = 0;
+                    }
                     candidates_.append(c);
                 }
                 BlockNumber next = page_opaque(page)->next;
@@ -329,35 +331,22 @@ class ScanState {
         return !std::isnan(*key);
     }
 
-    // rerank = 'index': the vector copy in the candidate's record. Vacuum may have moved the record
-    // inside its page since it was read, so it is looked up by TID when the slot does not match.
+    // rerank = 'index': the row's vector from its vector page (vector pages are append-only, so the
+    // location read with the record stays valid).
     bool read_index_vector(const Candidate& candidate) {
-        const RecordLayout layout = data_->layout();
         Buffer buffer = pg::pg_call([&] {
             Buffer b = ReadBuffer(index_, candidate.block);
             LockBuffer(b, BUFFER_LOCK_SHARE);
             return b;
         });
         Page page = BufferGetPage(buffer);
-        check_page(index_, page, candidate.block, PageKind::Data);
-        const auto* base = reinterpret_cast<const uint8*>(page_contents(page));
-        uint32 n = std::min(page_opaque(page)->count, data_->meta.records_per_page);
-        auto tid_at = [&](uint32 r) {
-            ItemPointerData tid;
-            memcpy(&tid, base + r * layout.stride + layout.tid_offset, sizeof(tid));
-            return tid;
-        };
-        int64 slot = -1;
-        if (candidate.slot < n && tid_equal(tid_at(candidate.slot), candidate.tid)) {
-            slot = candidate.slot;
-        } else {
-            for (uint32 r = 0; r < n && slot < 0; ++r)
-                if (tid_equal(tid_at(r), candidate.tid)) slot = r;
-        }
-        if (slot >= 0)
-            memcpy(vector_.data(), base + slot * layout.stride + layout.vector_offset, sizeof(float) * data_->meta.dim);
+        check_page(index_, page, candidate.block, PageKind::Vector);
+        if (candidate.slot >= std::min(page_opaque(page)->count, data_->meta.vectors_per_page))
+            throw_corrupted(index_, "A record points past the vectors of block " + std::to_string(candidate.block) + ".");
+        memcpy(vector_.data(), page_contents(page) + candidate.slot * vector_stride(data_->meta.dim),
+               sizeof(float) * data_->meta.dim);
         pg::pg_call([&] { UnlockReleaseBuffer(buffer); });
-        return slot >= 0;
+        return true;
     }
 
     // rerank = 'heap': the indexed column of the row version visible to the scan's snapshot.
