@@ -111,27 +111,36 @@ class CandidateQueue {
     }
 
   private:
-    // Moves the smallest chunk of the pool (about 1/32 of it, at least 128) into the heap: finds the
-    // chunk's largest bound on a copy of the bounds, then splits the pool in one pass.
+    // Moves the smallest chunk of the pool (about 1/32 of it, at least 128) into the heap. The chunk's
+    // largest bound is estimated from an evenly spaced sample of the bounds (exact for small pools);
+    // any threshold is correct, it only decides how much moves now.
     void refill() {
-        const size_t take = std::min(pool_.size(), std::max<size_t>(128, pool_.size() / 32));
-        bounds_.resize(pool_.size());
-        for (size_t i = 0; i < pool_.size(); ++i) bounds_[i] = pool_[i].lower_bound;
-        std::nth_element(bounds_.begin(), bounds_.begin() + static_cast<ptrdiff_t>(take - 1), bounds_.end());
-        const float threshold = bounds_[take - 1];
+        const size_t n = pool_.size();
+        const size_t take = std::min(n, std::max<size_t>(128, n / 32));
+        constexpr size_t kSample = 1024;
+        if (n <= 2 * kSample) {
+            bounds_.resize(n);
+            for (size_t i = 0; i < n; ++i) bounds_[i] = pool_[i].lower_bound;
+        } else {
+            bounds_.resize(kSample);
+            for (size_t i = 0; i < kSample; ++i) bounds_[i] = pool_[i * n / kSample].lower_bound;
+        }
+        const size_t rank = std::max<size_t>(1, take * bounds_.size() / n) - 1;
+        std::nth_element(bounds_.begin(), bounds_.begin() + static_cast<ptrdiff_t>(rank), bounds_.end());
+        const float threshold = bounds_[rank];
         size_t kept = 0;
         pool_min_ = std::numeric_limits<float>::infinity();
-        for (size_t i = 0; i < pool_.size(); ++i) {
+        for (size_t i = 0; i < n; ++i) {
             const Candidate& c = pool_[i];
             if (c.lower_bound <= threshold) {
                 heap_.push_back(c);
-                std::push_heap(heap_.begin(), heap_.end(), CandidateAfter());
             } else {
                 pool_min_ = std::min(pool_min_, c.lower_bound);
                 pool_[kept++] = c;
             }
         }
         pool_.resize(kept);
+        std::make_heap(heap_.begin(), heap_.end(), CandidateAfter());
     }
 
     std::vector<Candidate> heap_;  // heap by CandidateAfter
