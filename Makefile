@@ -52,8 +52,10 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
 # ---------------------------------------------------------------------------
 # Core unit tests (GoogleTest) and microbenchmarks (Google Benchmark).
 UNIT_DIR   := build/unit$(if $(SANITIZE),-san)
+# (kept in a variable: the comma in -fsanitize=a,b would end the then-branch of $(if ...))
+SANITIZER_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 UNIT_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread -Iinclude \
-              $(if $(SANITIZE),-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+              $(if $(SANITIZE),$(SANITIZER_FLAGS))
 UNIT_SRCS  := $(sort $(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS := $(patsubst src/core/%.cpp,$(UNIT_DIR)/core/%.o,$(CORE_SRCS))
 UNIT_TEST_OBJS := $(patsubst test/unit/%.cpp,$(UNIT_DIR)/test/%.o,$(UNIT_SRCS))
