@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -56,6 +57,15 @@ inline void write_whole_file(const std::filesystem::path& path, const std::strin
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+// Appends value to bytes in little-endian order (integers and floats), for building test files.
+template <typename T>
+void append_le(std::string& bytes, T value) {
+    unsigned char raw[sizeof(T)];
+    std::memcpy(raw, &value, sizeof(T));
+    // The tests run on little-endian hosts only (x86-64, aarch64); the formats are little endian.
+    bytes.append(reinterpret_cast<const char*>(raw), sizeof(T));
 }
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
