@@ -63,7 +63,7 @@ fi
 regress_tests=$(ls sql/*.sql 2>/dev/null | grep -v '/rulake--' | xargs -rn1 basename | sed 's/\.sql$//' | tr '\n' ' ')
 if [[ " $suites " == *" regress "* && -n "$regress_tests" ]]; then
   note "pg_regress"
-  as_pg "'$pgxs_dir/test/regress/pg_regress' --temp-instance='$work/regress-instance' --bindir='$bindir' \
+  as_pg "RULAKE_FIXTURES='$work/test/fixtures' '$pgxs_dir/test/regress/pg_regress' --temp-instance='$work/regress-instance' --bindir='$bindir' \
         --inputdir=. --outputdir=regress-out --load-extension=rulake $regress_tests" 2>&1 | tee "$work/regress.log"
   p=$(grep -Ec '^(ok|test) .*\.\.\. ok|^ok ' "$work/regress.log" || true)
   p=$(grep -Ec '\.\.\. ok' "$work/regress.log" || true)

@@ -120,6 +120,21 @@ TEST(Bundle, RejectsTheTamperedReferenceNamingBothWitnesses) {
     EXPECT_NE(t.detail.find(path), std::string::npos) << t.detail;
 }
 
+TEST(Bundle, RepositoryFixturesMatchTheReference) {
+    // test/fixtures holds copies of the reference sidecars for the SQL tests; they must stay identical.
+    for (const char* name : {"table.rulake.json", "tampered.table.rulake.json"}) {
+        EXPECT_EQ(rt::read_whole_file(rt::repo_fixture(name)), rt::read_whole_file(rt::reference_file(name))) << name;
+    }
+    // The fixture with every field set and a u64-max seed (witness computed independently) parses and
+    // serializes back to the same bytes.
+    const std::string text = rt::read_whole_file(rt::repo_fixture("maxseed.table.rulake.json"));
+    rc::Bundle b = rc::parse_bundle_json(text);
+    EXPECT_EQ(b.fields.rotation_seed, UINT64_MAX);
+    EXPECT_EQ(b.fields.generation, rc::Generation::opaque("01JCX7NK6G5R9G1YZ7QH"));
+    EXPECT_EQ(b.memory_class, std::optional<std::string>("hot"));
+    EXPECT_EQ(rc::serialize_bundle_json(b), text);
+}
+
 TEST(Bundle, RoundTripWithEveryField) {
     rc::WitnessFields f{"iceberg://catalog/db/t\u00e9ble \"quoted\" \\ tab\t nl\n", 384, 3735928559u, 5,
                         rc::Generation::opaque("01JCX7NK6G5R9G1YZ7QH")};

@@ -47,6 +47,20 @@ inline std::filesystem::path reference_file(const std::string& name) {
     return path;
 }
 
+// A file of the repository's test/fixtures, found relative to the test binary (build/unit*/rulake_unit)
+// or to the working directory (the repository root under `make unit`). Throws if it is missing.
+inline std::filesystem::path repo_fixture(const std::string& name) {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> candidates = {fs::current_path() / "test" / "fixtures" / name};
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) candidates.push_back(exe.parent_path() / ".." / ".." / "test" / "fixtures" / name);
+    for (const fs::path& path : candidates) {
+        if (fs::is_regular_file(path, ec)) return path;
+    }
+    throw std::runtime_error("repository fixture missing: test/fixtures/" + name);
+}
+
 inline std::string read_whole_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path.string());
