@@ -27,7 +27,9 @@ void throw_io_error(std::string_view action, std::string_view what, const std::s
 UniqueFd open_for_reading(const std::string& path, std::string_view what, bool missing_ok) {
     int fd;
     do {
-        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (the caller then rejects it as not a
+        // regular file); it has no effect on reads of regular files.
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         if (errno == ENOENT && missing_ok) return UniqueFd();

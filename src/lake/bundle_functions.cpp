@@ -3,6 +3,7 @@
 //   rulake.read_bundle(path) -> jsonb
 // The work is done by the core (witness.hpp, bundle_json.hpp); this file converts arguments and results.
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 

@@ -2,6 +2,8 @@
 // crash-safe writing.
 #include "rulake/core/bundle_json.hpp"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -489,6 +491,12 @@ TEST(BundleFile, MissingFileAndDirectory) {
     EXPECT_EQ(static_cast<int>(t.kind), static_cast<int>(rc::ErrorKind::Io));
     EXPECT_EQ(t.message, "could not open bundle file \"" + missing + "\": No such file or directory");
     t = thrown_by([&] { rc::read_bundle_file(dir.path().string()); });
+    EXPECT_EQ(static_cast<int>(t.kind), static_cast<int>(rc::ErrorKind::InvalidArgument));
+    EXPECT_NE(t.message.find("is not a regular file"), std::string::npos) << t.message;
+    // A FIFO is refused without waiting for a writer.
+    const std::string fifo = (dir / "fifo").string();
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    t = thrown_by([&] { rc::read_bundle_file(fifo); });
     EXPECT_EQ(static_cast<int>(t.kind), static_cast<int>(rc::ErrorKind::InvalidArgument));
     EXPECT_NE(t.message.find("is not a regular file"), std::string::npos) << t.message;
     // Writing into a directory that does not exist fails cleanly.

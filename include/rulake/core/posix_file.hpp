@@ -44,7 +44,7 @@ class UniqueFd {
 // Throws core::Error(Io): "could not <action> <what> "<path>": <strerror(err)>".
 [[noreturn]] void throw_io_error(std::string_view action, std::string_view what, const std::string& path, int err);
 
-// Opens path read-only. Returns an invalid UniqueFd if the file does not exist (ENOENT) and
+// Opens path read-only, without blocking on FIFOs (check the type with status_of_regular_file()). Returns an invalid UniqueFd if the file does not exist (ENOENT) and
 // missing_ok; throws Io for every other failure, naming the file as "<what> "<path>"".
 UniqueFd open_for_reading(const std::string& path, std::string_view what, bool missing_ok = false);
 
