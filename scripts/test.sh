@@ -198,7 +198,7 @@ run_pg_regress() {  # LABEL RUNNER INPUTDIR OUTDIR TESTS...
   local label=$1 runner=$2 inputdir=$3 outdir=$4; shift 4
   local total=$# status p f limit
   limit=$(time_for 1200) || { no_time "$label"; failed=$((failed + total - 1)); return; }
-  as_pg "timeout -k 10 $limit '$runner' --temp-instance='$work/$outdir-instance' --bindir='$bindir' \
+  as_pg "RULAKE_FIXTURES='$work/repo/test/fixtures' RULAKE_SHARED='$shared' timeout -k 10 $limit '$runner' --temp-instance='$work/$outdir-instance' --bindir='$bindir' \
          --inputdir='$inputdir' --outputdir='$work/$outdir' --load-extension=rulake $*" >"$work/$outdir.log" 2>&1
   status=$?
   cat "$work/$outdir.log"
