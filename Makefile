@@ -32,7 +32,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 SHLIB_LINK += -lstdc++ -lm -lcrypto -lpthread
 
 PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
-PG_CPPFLAGS = -Iinclude -isystem $(PG_INCLUDE_SERVER)
+PG_CPPFLAGS = -Iinclude -isystem /usr/include/eigen3 -isystem $(PG_INCLUDE_SERVER)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread
 override with_llvm = no
 override autodepend = yes
@@ -54,7 +54,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
 UNIT_DIR   := build/unit$(if $(SANITIZE),-san)
 # (kept in a variable: the comma in -fsanitize=a,b would end the then-branch of $(if ...))
 SANITIZER_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-UNIT_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread -Iinclude \
+UNIT_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread -Iinclude -isystem /usr/include/eigen3 \
               $(if $(SANITIZE),$(SANITIZER_FLAGS))
 UNIT_SRCS  := $(sort $(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS := $(patsubst src/core/%.cpp,$(UNIT_DIR)/core/%.o,$(CORE_SRCS))
