@@ -31,8 +31,8 @@ fi
 
 as_pg() {
   if [ "$(id -un)" = postgres ]; then bash -c "$1"
-  elif [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "$1"
-  else sudo -u postgres bash -c "$1"
+  elif [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "cd / && $1"
+  else sudo -u postgres bash -c "cd / && $1"
   fi
 }
 

@@ -29,7 +29,7 @@ mkdir -p "$work"
 chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work"
 as_pg() {
-  if [ "$(id -un)" = postgres ]; then bash -c "$1"; else su postgres -s /bin/bash -c "$1"; fi
+  if [ "$(id -un)" = postgres ]; then bash -c "$1"; else su postgres -s /bin/bash -c "cd / && $1"; fi
 }
 
 # The statements, one per line (a newline ends a statement in single-user mode). Errors raised at
