@@ -39,11 +39,12 @@ deadline=$((SECONDS + ${RULAKE_TIME_BUDGET:-4800}))
 finished=0
 work=""
 
-note() { printf '\n=== %s ===\n' "$*"; }
+mark=$SECONDS   # start of the current suite (or TAP file), for the timings
+note() { printf '\n=== %s ===\n' "$*"; mark=$SECONDS; }
 # Adds one suite's counts to the totals and prints them (not in the closing line's format).
 tally() {  # NAME PASSED FAILED
   passed=$((passed + $2)); failed=$((failed + $3))
-  printf -- '--- %s: passed %d, failed %d\n' "$1" "$2" "$3"
+  printf -- '--- %s: passed %d, failed %d (%ds)\n' "$1" "$2" "$3" $((SECONDS - mark))
 }
 # Counts a failure that is not a single test's (build error, crashed runner, ...).
 setup_failure() { echo "FAILED: $*"; failed=$((failed + 1)); }
@@ -251,6 +252,7 @@ if [[ "$suites" == *" tap "* ]]; then
            PG_TEST_PORT_DIR='$portdir' RULAKE_ROOT='$work/repo' RULAKE_SHARED='$shared'"
   for t in "${tap_tests[@]}"; do
     name=$(basename "$t" .pl)
+    mark=$SECONDS
     tapdir=$work/tap/$name   # TESTDIR: tmp_check/ with the nodes' data and logs goes here
     mkdir -p "$tapdir" && chown postgres:postgres "$work/tap" "$tapdir"
     limit=$(time_for 900) || { no_time "tap $name"; continue; }
