@@ -78,7 +78,8 @@ stop_leftover_servers() {
     pid=$(head -n1 "$pidfile" 2>/dev/null)
     [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || continue
     echo "stopping leftover server $pid ($(dirname "$pidfile"))"
-    kill -QUIT "$pid" 2>/dev/null; sleep 1; kill -KILL "$pid" 2>/dev/null
+    kill -QUIT "$pid" 2>/dev/null; sleep 2
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   done < <(find "$work" -name postmaster.pid 2>/dev/null)
 }
 
@@ -144,6 +145,8 @@ tar -C "$here" --exclude=./.git --exclude=./build --exclude=./bench/out --exclud
 shared=""
 if [ -d "$here/../shared" ]; then
   shared=$(cd "$here/../shared" && pwd -P)
+  # Unit tests (run as the invoking user) read it in place.
+  export RULAKE_ROOT=$here RULAKE_SHARED=$shared
   if ! su postgres -s /bin/sh -c "test -r '$shared' && test -x '$shared' && ls '$shared' >/dev/null" 2>/dev/null; then
     cp -r "$shared" "$work/shared"; shared=$work/shared
   fi
@@ -189,7 +192,8 @@ fi
 # ---- isa: no ISA-specific code reachable from generic code --------------------------------------
 if [[ "$suites" == *" isa "* ]] && [ -f scripts/check-isa-symbols.sh ]; then
   note "ISA symbol audit"
-  if bash scripts/check-isa-symbols.sh; then tally "isa symbols" 1 0; else tally "isa symbols" 0 1; fi
+  if ! limit=$(time_for 300); then no_time "isa symbols"
+  elif timeout -k 10 "$limit" bash scripts/check-isa-symbols.sh; then tally "isa symbols" 1 0; else tally "isa symbols" 0 1; fi
 fi
 
 # ---- pg_regress / isolation ---------------------------------------------------------------------
