@@ -30,6 +30,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+. scripts/common.sh
 suites=" ${RULAKE_SUITES:-unit isa regress isolation tap leak demo} "
 jobs=2   # the machines have 2 cores shared with others: never more
 
@@ -62,12 +63,7 @@ time_for() {
 no_time() { setup_failure "$1: not run, the time budget (RULAKE_TIME_BUDGET) is used up"; }
 
 # Runs a command as the postgres user, in the scratch directory's copy of the repository.
-as_pg() {
-  if [ "$(id -un)" = postgres ]; then (cd "$work/repo" && bash -c "$1")
-  elif [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "cd '$work/repo' && $1"
-  else sudo -u postgres bash -c "cd '$work/repo' && $1"
-  fi
-}
+as_pg() { as_postgres "$work/repo" "$1"; }
 
 # Stops every server still running from the scratch directory (left over by a crashed or timed-out
 # suite), by the pid in its postmaster.pid.
@@ -107,11 +103,7 @@ trap 'exit 130' INT TERM
 # ---- dependencies, build, install --------------------------------------------------------------
 note "dependencies"
 bash scripts/install-deps.sh || abort_run "dependency installation"
-if [ -z "${PG_CONFIG:-}" ]; then
-  PG_CONFIG=pg_config
-  [ -x /usr/lib/postgresql/15/bin/pg_config ] && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-fi
-export PG_CONFIG
+choose_pg_config
 id postgres >/dev/null 2>&1 || abort_run "no postgres user (is postgresql-15 installed?)"
 
 work=$(mktemp -d /tmp/rulake-test.XXXXXX)
@@ -147,7 +139,7 @@ if [ -d "$here/../shared" ]; then
   shared=$(cd "$here/../shared" && pwd -P)
   # Unit tests (run as the invoking user) read it in place.
   export RULAKE_ROOT=$here RULAKE_SHARED=$shared
-  if ! su postgres -s /bin/sh -c "test -r '$shared' && test -x '$shared' && ls '$shared' >/dev/null" 2>/dev/null; then
+  if ! as_postgres / "test -r '$shared' && test -x '$shared' && ls '$shared' >/dev/null" 2>/dev/null; then
     cp -r "$shared" "$work/shared"; shared=$work/shared
   fi
 fi
