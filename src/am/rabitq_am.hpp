@@ -108,6 +108,9 @@ void read_metapage(Relation index, RabitqMetaData* out);
 // Checks that page (at block) is one of our pages of the given kind, else throw_corrupted.
 void check_page(Relation index, Page page, BlockNumber block, PageKind kind);
 
+// The four probe coordinates of rotation (see RabitqMetaData::rotation_probe).
+void rotation_probe(const core::Rotation& rotation, float out[4]);
+
 // The rotation for (kind, dim, seed), from a small per-backend cache (created on first use; the least
 // recently used entry is dropped beyond a few entries). Holders keep it alive through the shared_ptr.
 std::shared_ptr<const core::Rotation> cached_rotation(core::RotationKind kind, uint32 dim, uint64 seed);

@@ -523,6 +523,7 @@ class IndexBuilder {
         meta.built_tuples = encoded_rows_;
         meta.kmeans_sample = static_cast<uint32>(sample_rows_);
         meta.vectors_per_page = vectors_per_page_;
+        rotation_probe(*rotation_, meta.rotation_probe);
 
         Page page = append_page(PageKind::Meta, kMetaBlock);
         memcpy(page_meta(page), &meta, sizeof(meta));

@@ -61,8 +61,11 @@ struct RabitqMetaData {
     uint64 built_tuples;          // rows indexed by the build (later changes are counted per list)
     uint32 kmeans_sample;         // rows the centroids were trained on (0 for an empty build)
     uint32 vectors_per_page;      // vectors that fit on one vector page (0 with rerank = 'heap')
+    // Four coordinates of the rotation applied to a fixed probe vector (rotation_probe_input): a backend
+    // whose code regenerates another rotation from the seed refuses the index instead of mis-ranking.
+    float rotation_probe[4];
 };
-static_assert(sizeof(RabitqMetaData) == 72, "metapage layout is on disk");
+static_assert(sizeof(RabitqMetaData) == 88, "metapage layout is on disk");
 
 // One list directory entry (32 bytes); entry i of the whole directory describes list i.
 struct RabitqListEntry {
@@ -112,6 +115,14 @@ constexpr uint32 max_dim_with_index_rerank() { return static_cast<uint32>(kPageU
 inline RabitqPageOpaque* page_opaque(Page page) { return reinterpret_cast<RabitqPageOpaque*>(PageGetSpecialPointer(page)); }
 inline char* page_contents(Page page) { return reinterpret_cast<char*>(page) + kPageContentOffset; }
 inline RabitqMetaData* page_meta(Page page) { return reinterpret_cast<RabitqMetaData*>(page_contents(page)); }
+
+// The fixed input of the rotation check: dim exactly representable floats in [-1, 1].
+inline float rotation_probe_input(uint32 i) { return static_cast<float>(static_cast<int>((i * 37u) % 11u) - 5) / 5.0f; }
+// Coordinates of the rotated probe recorded in the metapage: 0, 1, code_bits/2, code_bits-1.
+inline uint32 rotation_probe_coordinate(uint32 k, uint32 code_bits) {
+    const uint32 at[4] = {0, 1, code_bits / 2, code_bits - 1};
+    return at[k];
+}
 
 // Initialises a zeroed page of the given kind (pd_lower just after the header, pd_upper at the special space).
 void init_page(Page page, PageKind kind);
