@@ -89,6 +89,23 @@ SELECT rabitq_index_summary('empty_idx')->'tuples' AS tuples;
 RESET enable_seqscan;
 DROP TABLE empty_t;
 
+-- TRUNCATE of a table created in the same transaction rebuilds the index in place (same relfilenode):
+-- backends must not keep using the old centroids.
+BEGIN;
+CREATE TABLE same_xact (id int, v vector(3));
+INSERT INTO same_xact SELECT i, ARRAY[i, i % 7, i % 3] FROM generate_series(1, 3000) i;
+CREATE INDEX same_xact_idx ON same_xact USING rabitq (v) WITH (lists = 8);
+INSERT INTO same_xact VALUES (5000, '[1,1,1]');
+SELECT pg_relation_filenode('same_xact_idx') AS filenode_before \gset
+TRUNCATE same_xact;
+SELECT pg_relation_filenode('same_xact_idx') = :filenode_before AS same_filenode;
+INSERT INTO same_xact VALUES (1, '[1,2,3]'), (2, '[3,2,1]');
+SET LOCAL enable_seqscan = off;
+SELECT id FROM same_xact ORDER BY v <-> '[1,2,3]' LIMIT 5;
+SELECT s->'lists' AS lists, s->'tuples' AS tuples FROM rabitq_index_summary('same_xact_idx') s;
+COMMIT;
+DROP TABLE same_xact;
+
 -- Unlogged tables get an init fork holding an empty index.
 CREATE UNLOGGED TABLE ul (id int, v vector(4));
 INSERT INTO ul SELECT i, ARRAY[i, i % 3, i % 5, 1] FROM generate_series(1, 300) i;
