@@ -6,12 +6,13 @@
 //   * candidates wait in a min-heap by lower bound, exactly-scored rows in a min-heap by exact key;
 //   * the best scored row is returned once its key is <= the smallest lower bound still unscored;
 //   * otherwise the candidate with the smallest lower bound is scored exactly (from the heap tuple or
-//     the index's copy of the vector), with the same function the SQL operators use.
-// When both heaps run dry and the executor still asks (a large LIMIT, or a WHERE clause discarding
-// rows), the scan probes the next-nearest lists (iterative scan), up to rabitq.max_probes. In
-// rabitq.iterative_scan = strict_order (the default) a row whose exact distance is smaller than one
-// already returned is skipped, so the output is always in non-decreasing distance order; relaxed_order
-// returns it anyway (out of order); off stops after the first lists.
+//     the index's vector page), with the same function the SQL operators use.
+// When the executor keeps asking (a large LIMIT, or a WHERE clause discarding rows), further lists are
+// opened in centroid order, each one before any row farther than its centroid is returned (iterative
+// scan), up to rabitq.max_probes lists. A row closer than one already returned (a failed probabilistic
+// bound, or a list opened late) is skipped in rabitq.iterative_scan = strict_order (the default), so the
+// output is always in non-decreasing distance order; relaxed_order returns it anyway (out of order);
+// off opens no list beyond the first ones.
 //
 // The scan state is a C++ object placed in the scan's memory context; a reset callback of that context
 // runs its destructor (amendscan is skipped when the query fails). Postgres resources (heap fetch state,
