@@ -92,8 +92,12 @@ class CandidateQueue {
         pool_.clear();
         pool_min_ = std::numeric_limits<float>::infinity();
     }
-    // Room for count more candidates.
-    void reserve_more(size_t count) { pool_.reserve(pool_.size() + count); }
+    // Room for count more candidates. Grows geometrically: reserving exactly size + count per page
+    // would reallocate and copy the whole pool for every page read (quadratic in the rows probed).
+    void reserve_more(size_t count) {
+        const size_t needed = pool_.size() + count;
+        if (needed > pool_.capacity()) pool_.reserve(std::max(needed, 2 * pool_.capacity()));
+    }
     void append(const Candidate& c) {
         pool_.push_back(c);
         if (c.lower_bound < pool_min_) pool_min_ = c.lower_bound;
