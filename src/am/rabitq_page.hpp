@@ -25,7 +25,10 @@ constexpr BlockNumber kMetaBlock = 0;
 // Marks our pages in the special space, like other index AMs do, so tools can recognise them.
 constexpr uint16 kRabitqPageId = 0xFF8A;
 
-enum class PageKind : uint16 { Meta = 1, Centroid = 2, Directory = 3, Data = 4, Vector = 5 };
+// Free: a data page that vacuum unlinked from its list; it keeps its `next` (a scan or insert that still
+// holds a pointer to it walks on to the rest of the chain) and, as contents, the FullTransactionId after
+// which it may be recycled (see free_page_xid); the free space map lists it once that is safe.
+enum class PageKind : uint16 { Meta = 1, Centroid = 2, Directory = 3, Data = 4, Vector = 5, Free = 6 };
 enum class RerankSource : uint8 { Heap = 1, Index = 2 };
 
 // Special space of every page (16 bytes).
@@ -122,6 +125,13 @@ inline float rotation_probe_input(uint32 i) { return static_cast<float>(static_c
 inline uint32 rotation_probe_coordinate(uint32 k, uint32 code_bits) {
     const uint32 at[4] = {0, 1, code_bits / 2, code_bits - 1};
     return at[k];
+}
+
+// A free page's recycling horizon: it may be reused once no running transaction is older than it.
+inline uint64 free_page_xid(Page page) {
+    uint64 xid;
+    memcpy(&xid, page_contents(page), sizeof(xid));
+    return xid;
 }
 
 // Initialises a zeroed page of the given kind (pd_lower just after the header, pd_upper at the special space).

@@ -100,6 +100,12 @@ std::string json_number(double x) {
     return buffer;
 }
 
+// Whether the centroids are stale enough that a REINDEX would help: the index holds at least 1000 rows
+// and at least twice the rows its centroids were trained for (an index built on an empty table has one
+// list with the zero centroid, so any growth past 1000 rows qualifies). Rows added after the build all
+// go to the lists of the original centroids, which then grow long and may no longer follow the data.
+bool reindex_recommended(uint64 tuples, uint64 built_tuples) { return tuples >= 1000 && tuples >= 2 * built_tuples; }
+
 struct EvpContextDeleter {
     void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
@@ -117,11 +123,11 @@ RULAKE_FUNCTION(rabitq_index_summary) {
 
         std::vector<RabitqListEntry> lists;
         lists.reserve(meta.list_count);
-        uint64 pages[6] = {0, 0, 0, 0, 0, 0};  // by PageKind; [0] = unused or unknown pages
+        uint64 pages[7] = {0, 0, 0, 0, 0, 0, 0};  // by PageKind; [0] = unused or unknown pages
         for_each_page(index.get(), [&](BlockNumber block, Page page) {
             bool ours = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(RabitqPageOpaque)) &&
                         page_opaque(page)->page_id == kRabitqPageId && page_opaque(page)->kind >= 1 &&
-                        page_opaque(page)->kind <= 5;
+                        page_opaque(page)->kind <= 6;
             ++pages[ours ? page_opaque(page)->kind : 0];
             if (ours && page_opaque(page)->kind == static_cast<uint16>(PageKind::Directory) &&
                 block >= meta.directory_start && block < meta.directory_start + meta.directory_pages) {
@@ -156,6 +162,8 @@ RULAKE_FUNCTION(rabitq_index_summary) {
         json += ", \"lists\": " + std::to_string(meta.list_count);
         json += ", \"tuples\": " + std::to_string(tuples);
         json += ", \"built_tuples\": " + std::to_string(meta.built_tuples);
+        json += ", \"rows_since_build\": " + std::to_string(tuples > meta.built_tuples ? tuples - meta.built_tuples : 0);
+        json += std::string(", \"reindex_recommended\": ") + (reindex_recommended(tuples, meta.built_tuples) ? "true" : "false");
         json += ", \"kmeans_sample\": " + std::to_string(meta.kmeans_sample);
         json += ", \"record_bytes\": " + std::to_string(meta.record_stride);
         json += ", \"records_per_page\": " + std::to_string(meta.records_per_page);
@@ -163,10 +171,11 @@ RULAKE_FUNCTION(rabitq_index_summary) {
         json += ", \"list_tuples\": {\"min\": " + std::to_string(smallest) + ", \"max\": " + std::to_string(largest) +
                 ", \"mean\": " + json_number(mean) + ", \"stddev\": " + json_number(stddev) +
                 ", \"empty\": " + std::to_string(empty) + "}";
-        json += ", \"pages\": {\"total\": " + std::to_string(pages[0] + pages[1] + pages[2] + pages[3] + pages[4] + pages[5]) +
+        json += ", \"pages\": {\"total\": " + std::to_string(pages[0] + pages[1] + pages[2] + pages[3] + pages[4] + pages[5] + pages[6]) +
                 ", \"meta\": " + std::to_string(pages[1]) + ", \"centroid\": " + std::to_string(pages[2]) +
                 ", \"directory\": " + std::to_string(pages[3]) + ", \"data\": " + std::to_string(pages[4]) +
-                ", \"vector\": " + std::to_string(pages[5]) + ", \"unused\": " + std::to_string(pages[0]) + "}";
+                ", \"vector\": " + std::to_string(pages[5]) + ", \"free\": " + std::to_string(pages[6]) +
+                ", \"unused\": " + std::to_string(pages[0]) + "}";
         json += "}";
         return rulake::pg::pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
     });
