@@ -58,7 +58,8 @@ Buffer new_page(Relation index) {
 
 // Appends one item (a record, or with vectors = true a vector) of item_bytes bytes, at most per_page per
 // page, to list `list`'s data (or vector) chain; returns where it went. One Generic WAL record covers
-// the tail page, a new page when the tail is full, and the list's directory entry. Plain Postgres code
+// the tail page, and when the tail is full also the new page and the list's directory entry (new tail,
+// page count, the full page's records added to the sealed count). Plain Postgres code
 // (run under pg_call; no C++ objects).
 void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, bool vectors, const void* item,
                     size_t item_bytes, size_t per_page, BlockNumber* block_out, uint16* slot_out) {
@@ -115,26 +116,26 @@ void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, boo
         *block_out = BufferGetBlockNumber(new_buffer != InvalidBuffer ? new_buffer : buffer);
         *slot_out = static_cast<uint16>(count);
 
-        directory = ReadBuffer(index, directory_block);
-        LockBuffer(directory, BUFFER_LOCK_EXCLUSIVE);
-        Page directory_page = GenericXLogRegisterBuffer(state, directory, 0);
-        RabitqListEntry* entry = reinterpret_cast<RabitqListEntry*>(page_contents(directory_page)) + entry_index;
-        if (vectors) {
-            entry->vectors += 1;
-            if (new_buffer != InvalidBuffer) {
+        // The directory changes only with a new tail: the old tail's records become sealed.
+        directory = InvalidBuffer;
+        if (new_buffer != InvalidBuffer) {
+            directory = ReadBuffer(index, directory_block);
+            LockBuffer(directory, BUFFER_LOCK_EXCLUSIVE);
+            Page directory_page = GenericXLogRegisterBuffer(state, directory, 0);
+            RabitqListEntry* entry = reinterpret_cast<RabitqListEntry*>(page_contents(directory_page)) + entry_index;
+            if (vectors) {
+                entry->sealed_vectors += per_page;
                 entry->vector_tail = BufferGetBlockNumber(new_buffer);
                 entry->vector_pages += 1;
-            }
-        } else {
-            entry->tuples += 1;
-            if (new_buffer != InvalidBuffer) {
+            } else {
+                entry->sealed_records += per_page;
                 entry->tail = BufferGetBlockNumber(new_buffer);
                 entry->pages += 1;
             }
         }
         GenericXLogFinish(state);
 
-        UnlockReleaseBuffer(directory);
+        if (directory != InvalidBuffer) UnlockReleaseBuffer(directory);
         if (new_buffer != InvalidBuffer) UnlockReleaseBuffer(new_buffer);
         UnlockReleaseBuffer(buffer);
         return;

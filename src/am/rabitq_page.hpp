@@ -74,12 +74,14 @@ static_assert(sizeof(RabitqMetaData) == 88, "metapage layout is on disk");
 struct RabitqListEntry {
     BlockNumber head;         // first data page (never changes after build)
     BlockNumber tail;         // last data page (inserts append here)
-    uint32 tuples;            // records in the list
+    uint32 sealed_records;    // records on the list's data pages before its tail (the tail page's own
+                              // count completes the list): an insert changes the directory only when
+                              // it chains a new tail, so inserts into different lists never contend
     uint32 pages;             // data pages in the chain
     BlockNumber vector_head;  // first vector page (rerank = 'index'; InvalidBlockNumber otherwise)
     BlockNumber vector_tail;  // last vector page (inserts append here)
-    uint32 vectors;           // vectors stored (including those of removed records: vector pages are
-                              // never compacted, REINDEX reclaims them)
+    uint32 sealed_vectors;    // vectors on the vector pages before the tail (including those of removed
+                              // records: vector pages are never compacted, REINDEX reclaims them)
     uint32 vector_pages;      // vector pages in the chain
 };
 static_assert(sizeof(RabitqListEntry) == 32, "directory layout is on disk");

@@ -123,12 +123,16 @@ RULAKE_FUNCTION(rabitq_index_summary) {
 
         std::vector<RabitqListEntry> lists;
         lists.reserve(meta.list_count);
+        std::vector<uint32> data_page_counts;  // by block: records on data pages (for the tails)
         uint64 pages[7] = {0, 0, 0, 0, 0, 0, 0};  // by PageKind; [0] = unused or unknown pages
         for_each_page(index.get(), [&](BlockNumber block, Page page) {
             bool ours = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(RabitqPageOpaque)) &&
                         page_opaque(page)->page_id == kRabitqPageId && page_opaque(page)->kind >= 1 &&
                         page_opaque(page)->kind <= 6;
             ++pages[ours ? page_opaque(page)->kind : 0];
+            data_page_counts.resize(block + 1, 0);
+            if (ours && page_opaque(page)->kind == static_cast<uint16>(PageKind::Data))
+                data_page_counts[block] = page_opaque(page)->count;
             if (ours && page_opaque(page)->kind == static_cast<uint16>(PageKind::Directory) &&
                 block >= meta.directory_start && block < meta.directory_start + meta.directory_pages) {
                 auto* entries = reinterpret_cast<const RabitqListEntry*>(page_contents(page));
@@ -137,17 +141,22 @@ RULAKE_FUNCTION(rabitq_index_summary) {
             }
         });
 
+        // A list's records: the sealed count of the directory plus the tail page's own count.
+        std::vector<uint64> list_tuples;
+        for (const RabitqListEntry& list : lists)
+            list_tuples.push_back(uint64{list.sealed_records} +
+                                  (list.tail < data_page_counts.size() ? data_page_counts[list.tail] : 0));
         uint64 tuples = 0, smallest = UINT64_MAX, largest = 0, empty = 0;
-        for (const RabitqListEntry& list : lists) {
-            tuples += list.tuples;
-            smallest = std::min<uint64>(smallest, list.tuples);
-            largest = std::max<uint64>(largest, list.tuples);
-            empty += list.tuples == 0;
+        for (uint64 n : list_tuples) {
+            tuples += n;
+            smallest = std::min<uint64>(smallest, n);
+            largest = std::max<uint64>(largest, n);
+            empty += n == 0;
         }
         if (lists.empty()) smallest = 0;
         double mean = lists.empty() ? 0 : static_cast<double>(tuples) / lists.size();
         double variance = 0;
-        for (const RabitqListEntry& list : lists) variance += (list.tuples - mean) * (list.tuples - mean);
+        for (uint64 n : list_tuples) variance += (n - mean) * (n - mean);
         double stddev = lists.empty() ? 0 : std::sqrt(variance / lists.size());
 
         std::string json = "{";

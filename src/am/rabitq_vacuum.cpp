@@ -43,6 +43,7 @@ namespace {
 struct ListVacuumResult {
     double kept = 0;
     double removed = 0;
+    uint32 removed_sealed = 0;  // removed from pages before the tail (counted in the directory)
     uint32 pages_unlinked = 0;
 };
 
@@ -124,6 +125,7 @@ ListVacuumResult vacuum_list(IndexVacuumInfo* info, const RabitqMetaData* meta, 
             GenericXLogFinish(state);
             UnlockReleaseBuffer(buffer);
             result.removed += count;
+            result.removed_sealed += count;
             result.pages_unlinked += 1;
             // previous stays locked: it is still the page before `next`.
         } else {
@@ -133,6 +135,7 @@ ListVacuumResult vacuum_list(IndexVacuumInfo* info, const RabitqMetaData* meta, 
                 GenericXLogFinish(state);
             }
             result.removed += dead_count;
+            if (next != InvalidBlockNumber) result.removed_sealed += dead_count;
             result.kept += count - dead_count;
             if (previous != InvalidBuffer) UnlockReleaseBuffer(previous);
             previous = buffer;
@@ -143,32 +146,54 @@ ListVacuumResult vacuum_list(IndexVacuumInfo* info, const RabitqMetaData* meta, 
     return result;
 }
 
-// Lowers list `list`'s tuple and page counts (other changes may have happened meanwhile).
+// Lowers list `list`'s sealed record and page counts (inserts may have chained pages meanwhile; a page
+// that was not the tail when vacuum changed it was sealed before, with its records counted).
 void update_directory(Relation index, const RabitqMetaData* meta, uint32 list, uint32 removed, uint32 pages_unlinked) {
     Buffer buffer = ReadBuffer(index, meta->directory_start + static_cast<BlockNumber>(list / kDirectoryEntriesPerPage));
     LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
     GenericXLogState* state = GenericXLogStart(index);
     Page page = GenericXLogRegisterBuffer(state, buffer, 0);
     RabitqListEntry* entry = reinterpret_cast<RabitqListEntry*>(page_contents(page)) + list % kDirectoryEntriesPerPage;
-    entry->tuples = entry->tuples >= removed ? entry->tuples - removed : 0;
+    entry->sealed_records = entry->sealed_records >= removed ? entry->sealed_records - removed : 0;
     entry->pages = entry->pages > pages_unlinked ? entry->pages - pages_unlinked : 1;
     GenericXLogFinish(state);
     UnlockReleaseBuffer(buffer);
 }
 
-// Sum of the directory's per-list counts.
+// Records on a tail page (0 if it is not a data page).
+uint32 tail_count(Relation index, BlockNumber tail) {
+    uint32 count = 0;
+    {
+        Buffer buffer = ReadBuffer(index, tail);
+        LockBuffer(buffer, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        if (!PageIsNew(page) && page_opaque(page)->kind == static_cast<uint16>(PageKind::Data)) count = page_opaque(page)->count;
+        UnlockReleaseBuffer(buffer);
+    }
+    return count;
+}
+
+// Records in the index: each list's sealed count from the directory plus its tail page's count (not
+// exact while inserts run). Plain Postgres code; the directory page is released before tails are read.
 double count_tuples(Relation index, const RabitqMetaData* meta) {
     double total = 0;
     for (uint32 i = 0; i < meta->directory_pages; ++i) {
+        BlockNumber tails[kDirectoryEntriesPerPage];
+        uint32 entry_count = 0;
         Buffer buffer = ReadBuffer(index, meta->directory_start + i);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);
         auto* entries = reinterpret_cast<const RabitqListEntry*>(page_contents(page));
-        for (uint32 e = 0; e < page_opaque(page)->count && e < kDirectoryEntriesPerPage; ++e) total += entries[e].tuples;
+        for (uint32 e = 0; e < page_opaque(page)->count && e < kDirectoryEntriesPerPage; ++e) {
+            total += entries[e].sealed_records;
+            tails[entry_count++] = entries[e].tail;
+        }
         UnlockReleaseBuffer(buffer);
+        for (uint32 e = 0; e < entry_count; ++e) total += tail_count(index, tails[e]);
     }
     return total;
 }
+
 
 // Walks every block once: counts Free pages (pages_deleted) and hands those that no transaction can
 // still reach to the free space map (pages_free). Plain Postgres code (run under pg_call).
@@ -217,7 +242,7 @@ IndexBulkDeleteResult* rabitq_bulk_delete(IndexVacuumInfo* info, IndexBulkDelete
             ListVacuumResult result = pg::pg_call([&] { return vacuum_list(info, &meta, head, callback, callback_state); });
             if (result.removed > 0 || result.pages_unlinked > 0)
                 pg::pg_call([&] {
-                    update_directory(info->index, &meta, list, static_cast<uint32>(result.removed), result.pages_unlinked);
+                    update_directory(info->index, &meta, list, result.removed_sealed, result.pages_unlinked);
                 });
             kept += result.kept;
             stats->tuples_removed += result.removed;
