@@ -41,9 +41,10 @@ Buffer new_page(Relation index) {
         Buffer buffer = ReadBuffer(index, block);
         if (ConditionalLockBuffer(buffer)) {
             Page page = BufferGetPage(buffer);
+            // The free space map is not crash-safe: check that the page is still free and recyclable.
             if (!PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(RabitqPageOpaque)) &&
                 page_opaque(page)->page_id == kRabitqPageId &&
-                page_opaque(page)->kind == static_cast<uint16>(PageKind::Free))
+                page_opaque(page)->kind == static_cast<uint16>(PageKind::Free) && free_page_recyclable(page))
                 return buffer;
             LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
         }

@@ -136,6 +136,10 @@ inline uint64 free_page_xid(Page page) {
     return xid;
 }
 
+// Whether a free page may be reused: no running transaction (in any database) is as old as the
+// transaction ID recorded when it was unlinked, so none can still hold a pointer to it. Plain code.
+bool free_page_recyclable(Page page);
+
 // Initialises a zeroed page of the given kind (pd_lower just after the header, pd_upper at the special space).
 void init_page(Page page, PageKind kind);
 // Sets pd_lower to the end of `used` content bytes so that Generic WAL keeps them (it zeroes the hole).

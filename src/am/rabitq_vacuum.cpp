@@ -210,12 +210,7 @@ void recycle_free_pages(IndexVacuumInfo* info, IndexBulkDeleteResult* stats) {
         bool free_page = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(RabitqPageOpaque)) &&
                          page_opaque(page)->page_id == kRabitqPageId &&
                          page_opaque(page)->kind == static_cast<uint16>(PageKind::Free);
-        bool reusable = false;
-        if (free_page) {
-#if PG_VERSION_NUM >= 140000
-            reusable = GlobalVisCheckRemovableFullXid(nullptr, FullTransactionIdFromU64(free_page_xid(page)));
-#endif
-        }
+        const bool reusable = free_page && free_page_recyclable(page);
         UnlockReleaseBuffer(buffer);
         if (!free_page) continue;
         stats->pages_deleted += 1;

@@ -80,8 +80,23 @@ $node->safe_psql('postgres', 'VACUUM t');
 verify('after pgbench and VACUUM', 1);
 
 # ---- vacuum recycles emptied pages ----------------------------------------------------------------------
-$node->safe_psql('postgres', q{DELETE FROM t WHERE id <= (SELECT max(id) / 2 FROM t)});
-$node->safe_psql('postgres', 'VACUUM t');
+my $deleted = $node->safe_psql('postgres', q{
+	WITH d AS (DELETE FROM t WHERE id <= (SELECT max(id) / 2 FROM t) RETURNING 1) SELECT count(*) FROM d});
+my ($vret, $vout, $vstats) = $node->psql('postgres', "SET client_min_messages = debug2;\nVACUUM (VERBOSE) t;");
+is($vret, 0, 'VACUUM (VERBOSE) runs');
+# The index's bulk delete and cleanup statistics, as VACUUM reports them.
+my ($rows_left, $pages, $removed) =
+  $vstats =~ /index "t_idx" now contains (\d+) row versions in (\d+) pages\n.*?(\d+) index row versions were removed/s;
+my ($total, $newly_deleted, $deleted_pages) =
+  $vstats =~ /index "t_idx": pages: (\d+) in total, (\d+) newly deleted, (\d+) currently deleted/;
+is($rows_left, $node->safe_psql('postgres', 'SELECT count(*) FROM t'), 'vacuum stats: index row versions left');
+is($pages, $node->safe_psql('postgres', q{SELECT pg_relation_size('t_idx') / 8192}), 'vacuum stats: index pages');
+is($total, $pages, 'vacuum stats: pages in total');
+is($removed, $deleted, "vacuum stats: $deleted index row versions removed");
+cmp_ok($newly_deleted, '>', 0, "vacuum stats: $newly_deleted pages newly deleted");
+is($deleted_pages, $newly_deleted, 'vacuum stats: as many pages currently deleted');
+is($node->safe_psql('postgres', q{SELECT reltuples FROM pg_class WHERE relname = 't_idx'}), $rows_left,
+	'vacuum stats: pg_class.reltuples of the index');
 verify('after deleting half and VACUUM', 1);
 check_results('after deleting half and VACUUM');
 my $free = $node->safe_psql('postgres', q{SELECT rabitq_index_summary('t_idx')->'pages'->>'free'});
