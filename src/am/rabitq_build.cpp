@@ -488,7 +488,7 @@ class IndexBuilder {
             entry.pages = static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + records_per_page_ - 1) / records_per_page_));
             entry.head = next_block;
             entry.tail = next_block + entry.pages - 1;
-            entry.tuples = static_cast<uint32>(list_sizes_[l]);
+            entry.sealed_records = (entry.pages - 1) * records_per_page_;  // pages are filled in order
             entry.vector_head = entry.vector_tail = InvalidBlockNumber;
             next_block += entry.pages;
         }
@@ -499,7 +499,7 @@ class IndexBuilder {
                     static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + vectors_per_page_ - 1) / vectors_per_page_));
                 entry.vector_head = next_block;
                 entry.vector_tail = next_block + entry.vector_pages - 1;
-                entry.vectors = static_cast<uint32>(list_sizes_[l]);
+                entry.sealed_vectors = (entry.vector_pages - 1) * vectors_per_page_;
                 next_block += entry.vector_pages;
             }
         }

@@ -2,8 +2,9 @@
 // that list's tail page (and, with rerank = 'index', the vector to the list's tail vector page),
 // WAL-logged with Generic WAL.
 //
-// Locks: a tail page (exclusive), then, when it is full, the relation extension lock and the new page,
-// then the list's directory page (exclusive); all released before the next append. A backend never waits
+// Locks: a tail page (exclusive), then, when it is full, a recycled Free page from the free space map
+// (conditional lock) or the relation extension lock and a new page, then the list's directory page
+// (exclusive); all released before the next append. A backend never waits
 // for a data or vector page while it holds a directory page, so inserters, scans (one shared page lock at
 // a time) and vacuum cannot deadlock.
 // An index built on an empty table has a single list with the zero centroid; rows inserted later go
@@ -21,6 +22,7 @@
 extern "C" {
 #include "access/generic_xlog.h"
 #include "storage/bufmgr.h"
+#include "storage/indexfsm.h"
 #include "storage/lmgr.h"
 }
 
@@ -28,9 +30,37 @@ namespace rulake::am {
 
 namespace {
 
+// A new page for a chain, exclusively locked: a Free page from the free space map when there is one
+// (vacuum lists only pages no running transaction can reach), else a page appended under the relation
+// extension lock. The caller initialises it (as a full-image Generic WAL page). Only conditional locks
+// are taken on recycled pages, so holding a tail page meanwhile cannot deadlock. Plain Postgres code.
+Buffer new_page(Relation index) {
+    for (;;) {
+        BlockNumber block = GetFreeIndexPage(index);
+        if (block == InvalidBlockNumber) break;
+        Buffer buffer = ReadBuffer(index, block);
+        if (ConditionalLockBuffer(buffer)) {
+            Page page = BufferGetPage(buffer);
+            // The free space map is not crash-safe: check that the page is still free and recyclable.
+            if (!PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(RabitqPageOpaque)) &&
+                page_opaque(page)->page_id == kRabitqPageId &&
+                page_opaque(page)->kind == static_cast<uint16>(PageKind::Free) && free_page_recyclable(page))
+                return buffer;
+            LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+        }
+        ReleaseBuffer(buffer);  // taken by someone else meanwhile: try the next one
+    }
+    LockRelationForExtension(index, ExclusiveLock);
+    Buffer buffer = ReadBuffer(index, P_NEW);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    UnlockRelationForExtension(index, ExclusiveLock);
+    return buffer;
+}
+
 // Appends one item (a record, or with vectors = true a vector) of item_bytes bytes, at most per_page per
 // page, to list `list`'s data (or vector) chain; returns where it went. One Generic WAL record covers
-// the tail page, a new page when the tail is full, and the list's directory entry. Plain Postgres code
+// the tail page, and when the tail is full also the new page and the list's directory entry (new tail,
+// page count, the full page's records added to the sealed count). Plain Postgres code
 // (run under pg_call; no C++ objects).
 void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, bool vectors, const void* item,
                     size_t item_bytes, size_t per_page, BlockNumber* block_out, uint16* slot_out) {
@@ -49,9 +79,17 @@ void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, boo
         Buffer buffer = ReadBuffer(index, tail);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
         Page page = BufferGetPage(buffer);
-        if (page_opaque(page)->kind != static_cast<uint16>(kind) || page_opaque(page)->count > per_page)
-            elog(ERROR, "rabitq index \"%s\": block %u is not a valid %s page", RelationGetRelationName(index), tail,
-                 vectors ? "vector" : "data");
+        // A Free page was unlinked by vacuum after the directory was read: its `next` leads back into the
+        // chain (it cannot have been recycled while this transaction runs; see rabitq_vacuum.cpp).
+        const bool free_page = !vectors && page_opaque(page)->kind == static_cast<uint16>(PageKind::Free);
+        if (PageIsNew(page) || page_opaque(page)->page_id != kRabitqPageId ||
+            (page_opaque(page)->kind != static_cast<uint16>(kind) && !free_page) || page_opaque(page)->count > per_page)
+            ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                            errmsg("index \"%s\" is not a valid rabitq index", RelationGetRelationName(index)),
+                            errdetail("Block %u is not a valid %s page.", tail, vectors ? "vector" : "data"),
+                            errhint("REINDEX the index.")));
+        if (free_page && page_opaque(page)->next == InvalidBlockNumber)
+            elog(ERROR, "rabitq index \"%s\": free block %u ends a chain", RelationGetRelationName(index), tail);
         if (page_opaque(page)->next != InvalidBlockNumber) {
             tail = page_opaque(page)->next;
             UnlockReleaseBuffer(buffer);
@@ -65,11 +103,8 @@ void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, boo
         if (count < per_page) {
             target = GenericXLogRegisterBuffer(state, buffer, 0);
         } else {
-            // The tail is full: chain a new page to it.
-            LockRelationForExtension(index, ExclusiveLock);
-            new_buffer = ReadBuffer(index, P_NEW);
-            LockBuffer(new_buffer, BUFFER_LOCK_EXCLUSIVE);
-            UnlockRelationForExtension(index, ExclusiveLock);
+            // The tail is full: chain a new page to it, recycled or appended.
+            new_buffer = new_page(index);
             Page old_page = GenericXLogRegisterBuffer(state, buffer, 0);
             target = GenericXLogRegisterBuffer(state, new_buffer, GENERIC_XLOG_FULL_IMAGE);
             init_page(target, kind);
@@ -82,26 +117,26 @@ void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, boo
         *block_out = BufferGetBlockNumber(new_buffer != InvalidBuffer ? new_buffer : buffer);
         *slot_out = static_cast<uint16>(count);
 
-        directory = ReadBuffer(index, directory_block);
-        LockBuffer(directory, BUFFER_LOCK_EXCLUSIVE);
-        Page directory_page = GenericXLogRegisterBuffer(state, directory, 0);
-        RabitqListEntry* entry = reinterpret_cast<RabitqListEntry*>(page_contents(directory_page)) + entry_index;
-        if (vectors) {
-            entry->vectors += 1;
-            if (new_buffer != InvalidBuffer) {
+        // The directory changes only with a new tail: the old tail's records become sealed.
+        directory = InvalidBuffer;
+        if (new_buffer != InvalidBuffer) {
+            directory = ReadBuffer(index, directory_block);
+            LockBuffer(directory, BUFFER_LOCK_EXCLUSIVE);
+            Page directory_page = GenericXLogRegisterBuffer(state, directory, 0);
+            RabitqListEntry* entry = reinterpret_cast<RabitqListEntry*>(page_contents(directory_page)) + entry_index;
+            if (vectors) {
+                entry->sealed_vectors += per_page;
                 entry->vector_tail = BufferGetBlockNumber(new_buffer);
                 entry->vector_pages += 1;
-            }
-        } else {
-            entry->tuples += 1;
-            if (new_buffer != InvalidBuffer) {
+            } else {
+                entry->sealed_records += per_page;
                 entry->tail = BufferGetBlockNumber(new_buffer);
                 entry->pages += 1;
             }
         }
         GenericXLogFinish(state);
 
-        UnlockReleaseBuffer(directory);
+        if (directory != InvalidBuffer) UnlockReleaseBuffer(directory);
         if (new_buffer != InvalidBuffer) UnlockReleaseBuffer(new_buffer);
         UnlockReleaseBuffer(buffer);
         return;

@@ -1,6 +1,11 @@
 // Page helpers of the rabitq on-disk format (see rabitq_page.hpp).
 #include "rabitq_am.hpp"
 
+extern "C" {
+#include "access/transam.h"
+#include "utils/snapmgr.h"
+}
+
 namespace rulake::am {
 
 void init_page(Page page, PageKind kind) {
@@ -16,6 +21,15 @@ void init_page(Page page, PageKind kind) {
 
 void set_contents_size(Page page, size_t used) {
     reinterpret_cast<PageHeader>(page)->pd_lower = static_cast<LocationIndex>(kPageContentOffset + used);
+}
+
+bool free_page_recyclable(Page page) {
+#if PG_VERSION_NUM >= 140000
+    return GlobalVisCheckRemovableFullXid(nullptr, FullTransactionIdFromU64(free_page_xid(page)));
+#else
+    (void)page;
+    return false;  // no cheap horizon test before PostgreSQL 14: free pages are never reused
+#endif
 }
 
 }  // namespace rulake::am

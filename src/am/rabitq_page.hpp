@@ -25,7 +25,10 @@ constexpr BlockNumber kMetaBlock = 0;
 // Marks our pages in the special space, like other index AMs do, so tools can recognise them.
 constexpr uint16 kRabitqPageId = 0xFF8A;
 
-enum class PageKind : uint16 { Meta = 1, Centroid = 2, Directory = 3, Data = 4, Vector = 5 };
+// Free: a data page that vacuum unlinked from its list; it keeps its `next` (a scan or insert that still
+// holds a pointer to it walks on to the rest of the chain) and, as contents, the FullTransactionId after
+// which it may be recycled (see free_page_xid); the free space map lists it once that is safe.
+enum class PageKind : uint16 { Meta = 1, Centroid = 2, Directory = 3, Data = 4, Vector = 5, Free = 6 };
 enum class RerankSource : uint8 { Heap = 1, Index = 2 };
 
 // Special space of every page (16 bytes).
@@ -71,12 +74,14 @@ static_assert(sizeof(RabitqMetaData) == 88, "metapage layout is on disk");
 struct RabitqListEntry {
     BlockNumber head;         // first data page (never changes after build)
     BlockNumber tail;         // last data page (inserts append here)
-    uint32 tuples;            // records in the list
+    uint32 sealed_records;    // records on the list's data pages before its tail (the tail page's own
+                              // count completes the list): an insert changes the directory only when
+                              // it chains a new tail, so inserts into different lists never contend
     uint32 pages;             // data pages in the chain
     BlockNumber vector_head;  // first vector page (rerank = 'index'; InvalidBlockNumber otherwise)
     BlockNumber vector_tail;  // last vector page (inserts append here)
-    uint32 vectors;           // vectors stored (including those of removed records: vector pages are
-                              // never compacted, REINDEX reclaims them)
+    uint32 sealed_vectors;    // vectors on the vector pages before the tail (including those of removed
+                              // records: vector pages are never compacted, REINDEX reclaims them)
     uint32 vector_pages;      // vector pages in the chain
 };
 static_assert(sizeof(RabitqListEntry) == 32, "directory layout is on disk");
@@ -123,6 +128,17 @@ inline uint32 rotation_probe_coordinate(uint32 k, uint32 code_bits) {
     const uint32 at[4] = {0, 1, code_bits / 2, code_bits - 1};
     return at[k];
 }
+
+// A free page's recycling horizon: it may be reused once no running transaction is older than it.
+inline uint64 free_page_xid(Page page) {
+    uint64 xid;
+    memcpy(&xid, page_contents(page), sizeof(xid));
+    return xid;
+}
+
+// Whether a free page may be reused: no running transaction (in any database) is as old as the
+// transaction ID recorded when it was unlinked, so none can still hold a pointer to it. Plain code.
+bool free_page_recyclable(Page page);
 
 // Initialises a zeroed page of the given kind (pd_lower just after the header, pd_upper at the special space).
 void init_page(Page page, PageKind kind);

@@ -305,8 +305,12 @@ class ScanState {
                     return b;
                 });
                 Page page = BufferGetPage(buffer);
-                check_page(index_, page, block, PageKind::Data);
-                uint32 n = page_opaque(page)->count;
+                // A page vacuum unlinked after this scan read the pointer to it: its `next` leads back into
+                // the chain (it is not recycled while this scan's snapshot is held; see rabitq_vacuum.cpp).
+                const bool free_page = !PageIsNew(page) && page_opaque(page)->kind == static_cast<uint16>(PageKind::Free) &&
+                                       page_opaque(page)->page_id == kRabitqPageId;
+                if (!free_page) check_page(index_, page, block, PageKind::Data);
+                uint32 n = free_page ? 0 : page_opaque(page)->count;
                 if (n > data_->meta.records_per_page) throw_corrupted(index_, "Data page " + std::to_string(block) + " claims too many records.");
                 estimates_.resize(n);
                 candidates_.reserve_more(n);

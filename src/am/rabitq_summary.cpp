@@ -100,6 +100,12 @@ std::string json_number(double x) {
     return buffer;
 }
 
+// Whether the centroids are stale enough that a REINDEX would help: the index holds at least 1000 rows
+// and at least twice the rows its centroids were trained for (an index built on an empty table has one
+// list with the zero centroid, so any growth past 1000 rows qualifies). Rows added after the build all
+// go to the lists of the original centroids, which then grow long and may no longer follow the data.
+bool reindex_recommended(uint64 tuples, uint64 built_tuples) { return tuples >= 1000 && tuples >= 2 * built_tuples; }
+
 struct EvpContextDeleter {
     void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
@@ -117,12 +123,16 @@ RULAKE_FUNCTION(rabitq_index_summary) {
 
         std::vector<RabitqListEntry> lists;
         lists.reserve(meta.list_count);
-        uint64 pages[6] = {0, 0, 0, 0, 0, 0};  // by PageKind; [0] = unused or unknown pages
+        std::vector<uint32> data_page_counts;  // by block: records on data pages (for the tails)
+        uint64 pages[7] = {0, 0, 0, 0, 0, 0, 0};  // by PageKind; [0] = unused or unknown pages
         for_each_page(index.get(), [&](BlockNumber block, Page page) {
             bool ours = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(RabitqPageOpaque)) &&
                         page_opaque(page)->page_id == kRabitqPageId && page_opaque(page)->kind >= 1 &&
-                        page_opaque(page)->kind <= 5;
+                        page_opaque(page)->kind <= 6;
             ++pages[ours ? page_opaque(page)->kind : 0];
+            data_page_counts.resize(block + 1, 0);
+            if (ours && page_opaque(page)->kind == static_cast<uint16>(PageKind::Data))
+                data_page_counts[block] = page_opaque(page)->count;
             if (ours && page_opaque(page)->kind == static_cast<uint16>(PageKind::Directory) &&
                 block >= meta.directory_start && block < meta.directory_start + meta.directory_pages) {
                 auto* entries = reinterpret_cast<const RabitqListEntry*>(page_contents(page));
@@ -131,17 +141,22 @@ RULAKE_FUNCTION(rabitq_index_summary) {
             }
         });
 
+        // A list's records: the sealed count of the directory plus the tail page's own count.
+        std::vector<uint64> list_tuples;
+        for (const RabitqListEntry& list : lists)
+            list_tuples.push_back(uint64{list.sealed_records} +
+                                  (list.tail < data_page_counts.size() ? data_page_counts[list.tail] : 0));
         uint64 tuples = 0, smallest = UINT64_MAX, largest = 0, empty = 0;
-        for (const RabitqListEntry& list : lists) {
-            tuples += list.tuples;
-            smallest = std::min<uint64>(smallest, list.tuples);
-            largest = std::max<uint64>(largest, list.tuples);
-            empty += list.tuples == 0;
+        for (uint64 n : list_tuples) {
+            tuples += n;
+            smallest = std::min<uint64>(smallest, n);
+            largest = std::max<uint64>(largest, n);
+            empty += n == 0;
         }
         if (lists.empty()) smallest = 0;
         double mean = lists.empty() ? 0 : static_cast<double>(tuples) / lists.size();
         double variance = 0;
-        for (const RabitqListEntry& list : lists) variance += (list.tuples - mean) * (list.tuples - mean);
+        for (uint64 n : list_tuples) variance += (n - mean) * (n - mean);
         double stddev = lists.empty() ? 0 : std::sqrt(variance / lists.size());
 
         std::string json = "{";
@@ -156,6 +171,8 @@ RULAKE_FUNCTION(rabitq_index_summary) {
         json += ", \"lists\": " + std::to_string(meta.list_count);
         json += ", \"tuples\": " + std::to_string(tuples);
         json += ", \"built_tuples\": " + std::to_string(meta.built_tuples);
+        json += ", \"rows_since_build\": " + std::to_string(tuples > meta.built_tuples ? tuples - meta.built_tuples : 0);
+        json += std::string(", \"reindex_recommended\": ") + (reindex_recommended(tuples, meta.built_tuples) ? "true" : "false");
         json += ", \"kmeans_sample\": " + std::to_string(meta.kmeans_sample);
         json += ", \"record_bytes\": " + std::to_string(meta.record_stride);
         json += ", \"records_per_page\": " + std::to_string(meta.records_per_page);
@@ -163,10 +180,11 @@ RULAKE_FUNCTION(rabitq_index_summary) {
         json += ", \"list_tuples\": {\"min\": " + std::to_string(smallest) + ", \"max\": " + std::to_string(largest) +
                 ", \"mean\": " + json_number(mean) + ", \"stddev\": " + json_number(stddev) +
                 ", \"empty\": " + std::to_string(empty) + "}";
-        json += ", \"pages\": {\"total\": " + std::to_string(pages[0] + pages[1] + pages[2] + pages[3] + pages[4] + pages[5]) +
+        json += ", \"pages\": {\"total\": " + std::to_string(pages[0] + pages[1] + pages[2] + pages[3] + pages[4] + pages[5] + pages[6]) +
                 ", \"meta\": " + std::to_string(pages[1]) + ", \"centroid\": " + std::to_string(pages[2]) +
                 ", \"directory\": " + std::to_string(pages[3]) + ", \"data\": " + std::to_string(pages[4]) +
-                ", \"vector\": " + std::to_string(pages[5]) + ", \"unused\": " + std::to_string(pages[0]) + "}";
+                ", \"vector\": " + std::to_string(pages[5]) + ", \"free\": " + std::to_string(pages[6]) +
+                ", \"unused\": " + std::to_string(pages[0]) + "}";
         json += "}";
         return rulake::pg::pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
     });

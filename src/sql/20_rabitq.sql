@@ -37,3 +37,9 @@ CREATE FUNCTION rabitq_index_summary(regclass) RETURNS jsonb
 -- indexes built from the same rows with the same options have the same checksum.
 CREATE FUNCTION rabitq_index_checksum(regclass) RETURNS text
     AS 'MODULE_PATHNAME', 'rabitq_index_checksum' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+
+-- Integrity check of a rabitq index: one line per structural problem (metapage, centroid and directory
+-- runs, list chains and their counts, record TIDs against the table), nothing for a healthy index. Takes
+-- a SHARE lock on the table while it runs.
+CREATE FUNCTION rabitq_verify(regclass) RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'rabitq_verify' LANGUAGE C STRICT VOLATILE;

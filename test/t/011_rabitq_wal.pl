@@ -1,6 +1,8 @@
 # WAL of the rabitq index: a streaming standby replays the build (log_newpage_range), inserts that
-# append to and extend lists (Generic WAL) and vacuum, and ends up with the same pages as the primary
-# (same rabitq_index_checksum) and the same query results. After a crash, the primary recovers the index
+# append to and extend lists (Generic WAL), vacuum (compacted pages, pages unlinked from their lists)
+# and inserts into recycled pages, with wal_consistency_checking = 'generic' (every replayed page is
+# compared with the primary's image), and ends up with the same pages as the primary (same
+# rabitq_index_checksum) and the same query results. After a crash, the primary recovers the index
 # from WAL, and an unlogged table's index is reset to its (empty, working) init fork. An index whose
 # rotation check does not match the rotation this build regenerates is refused.
 use strict;
@@ -12,7 +14,7 @@ use Test::More;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "jit = off\n");
+$primary->append_conf('postgresql.conf', "jit = off\nautovacuum = off\nwal_consistency_checking = 'generic'\n");
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION rulake');
 $primary->backup('base');
@@ -32,7 +34,19 @@ $primary->safe_psql('postgres', qq{
 	DELETE FROM t WHERE id % 3 = 0;
 	VACUUM t;
 	INSERT INTO t $rows FROM generate_series(6001, 6500) i;
+	-- rows inserted together sit on the same pages: deleting a range empties pages, which vacuum unlinks
+	INSERT INTO t $rows FROM generate_series(7001, 10000) i;
+	DELETE FROM t WHERE id BETWEEN 7001 AND 9700;
 });
+$primary->safe_psql('postgres', 'VACUUM t');
+my $free = $primary->safe_psql('postgres', q{SELECT rabitq_index_summary('t_heap')->'pages'->>'free'});
+cmp_ok($free, '>', 0, "vacuum unlinked $free pages");
+# The next vacuum hands them to the free space map (no older transaction runs), inserts reuse them.
+$primary->safe_psql('postgres', 'SELECT txid_current()');
+$primary->safe_psql('postgres', 'VACUUM t');
+$primary->safe_psql('postgres', "INSERT INTO t $rows FROM generate_series(10001, 12000) i");
+cmp_ok($primary->safe_psql('postgres', q{SELECT rabitq_index_summary('t_heap')->'pages'->>'free'}), '<', $free,
+	'inserts reused freed pages');
 $primary->wait_for_catchup($standby);
 
 my $checksums = q{SELECT rabitq_index_checksum('t_heap') || ' ' || rabitq_index_checksum('t_index')};
