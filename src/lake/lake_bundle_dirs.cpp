@@ -5,12 +5,14 @@
 //   rulake._validate_file_name(name text) -> void                         the reference's name rules
 //   rulake._ruvec1_info(root text, file text) -> jsonb                    {path, dim, count, generation}
 //   rulake._read_bundle_in_dir(dir text) -> jsonb                         verified sidecar, NULL if none
+//                                                                        (or if dir does not exist yet)
 //   rulake._write_bundle_in_dir(dir text, bundle jsonb) -> text           writes table.rulake.json
 //   rulake._save_cache_files(relation regclass, dir text, bundle jsonb) -> bigint
 //          writes cache.rbpx (version 2) from the cache relation, then table.rulake.json
 //   rulake._inspect_warm_dir(dir text) -> jsonb                          {bundle, rbpx: {path, version,
 //          dim, rotation_seed, rerank_factor, rotation, count}} of a saved cache
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -49,6 +51,11 @@ constexpr const char* kCacheFileSuffix = ".rbpx";
 
 std::string dump_json(const nlohmann::json& value) {
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool path_exists(const std::string& path) {
+    struct stat status;
+    return ::lstat(path.c_str(), &status) == 0;
 }
 
 bool has_suffix(const std::string& name, const std::string& suffix) {
@@ -178,7 +185,13 @@ RULAKE_FUNCTION(rulake_internal_ruvec1_info) {
 RULAKE_FUNCTION(rulake_internal_read_bundle_in_dir) {
     return guard_entry([&]() -> Datum {
         require_argument(fcinfo, 0, "directory");
-        const std::string dir = allowed_directory(text_argument(fcinfo, 0), false);
+        const std::string requested = text_argument(fcinfo, 0);
+        // A directory nobody has published to yet holds no bundle, if it would be allowed.
+        if (!requested.empty() && requested[0] == '/' && !path_exists(requested)) {
+            allowed_directory(core::directory_of(requested), false);
+            PG_RETURN_NULL();
+        }
+        const std::string dir = allowed_directory(requested, false);
         const std::optional<core::Bundle> bundle =
             core::read_bundle_file_if_exists(core::join_file_name(dir, core::kBundleFileName));
         if (!bundle) PG_RETURN_NULL();

@@ -155,8 +155,8 @@ RULAKE_FUNCTION(rulake_gate) {
 RULAKE_FUNCTION(rulake_create_collection_gate) {
     return rulake::pg::guard_entry([&]() -> Datum {
         ExtraArgument relation{REGCLASSOID, 0, true};
-        if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2) && backend_kind(text_argument(fcinfo, 1)) == "local") {
-            const std::string source = text_argument(fcinfo, 2);
+        const std::string source = PG_ARGISNULL(2) ? std::string() : text_argument(fcinfo, 2);
+        if (!PG_ARGISNULL(1) && !source.empty() && backend_kind(text_argument(fcinfo, 1)) == "local") {
             const Oid relid = rulake::pg::pg_call([&] {
 #if PG_VERSION_NUM >= 160000
                 List* names = stringToQualifiedNameList(source.c_str(), nullptr);

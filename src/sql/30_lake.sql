@@ -233,18 +233,27 @@ BEGIN
 END
 $$;
 
--- Raises 42501 ("permission denied for table x", as Postgres words it) unless rulake._may_read().
-CREATE FUNCTION rulake._require_read(caller oid, c rulake.collections) RETURNS void
+-- Raises 42501 "permission denied for table x", as Postgres words it (view, materialized view, foreign
+-- table as the relation is).
+CREATE FUNCTION rulake._permission_denied(relation regclass) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_kind text;
     v_name name;
 BEGIN
+    SELECT CASE relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                        WHEN 'f' THEN 'foreign table' ELSE 'table' END, relname
+      INTO v_kind, v_name FROM pg_catalog.pg_class WHERE oid = relation;
+    RAISE EXCEPTION 'permission denied for % %', v_kind, v_name USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+-- Raises 42501 unless rulake._may_read().
+CREATE FUNCTION rulake._require_read(caller oid, c rulake.collections) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
     IF NOT rulake._may_read(caller, c) THEN
-        SELECT CASE relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                            WHEN 'f' THEN 'foreign table' ELSE 'table' END, relname
-          INTO v_kind, v_name FROM pg_catalog.pg_class WHERE oid = c.source_relation;
-        RAISE EXCEPTION 'permission denied for % %', v_kind, v_name USING ERRCODE = 'insufficient_privilege';
+        PERFORM rulake._permission_denied(c.source_relation);
     END IF;
 END
 $$;
@@ -481,7 +490,7 @@ BEGIN
     v_allowed := CASE p_kind WHEN 'fs' THEN ARRAY['root', 'data_ref_prefix'] ELSE ARRAY['data_ref_prefix'] END;
     FOR v_key IN SELECT jsonb_object_keys(p_options) LOOP
         IF NOT v_key = ANY (v_allowed) THEN
-            RAISE EXCEPTION 'unknown option "%" for a % backend', v_key, p_kind USING ERRCODE = 'invalid_parameter_value',
+            RAISE EXCEPTION 'unknown option "%" for backends of kind %', v_key, p_kind USING ERRCODE = 'invalid_parameter_value',
                 HINT = format('Options of %s backends: %s.', p_kind, array_to_string(v_allowed, ', '));
         END IF;
         IF jsonb_typeof(p_options -> v_key) <> 'string' OR p_options ->> v_key = '' THEN
@@ -617,7 +626,7 @@ BEGIN
         IF NOT (pg_catalog.has_table_privilege(caller, p_source_relation, 'SELECT')
                 OR (pg_catalog.has_column_privilege(caller, p_source_relation, p_id_column, 'SELECT')
                     AND pg_catalog.has_column_privilege(caller, p_source_relation, p_vector_column, 'SELECT'))) THEN
-            RAISE EXCEPTION 'permission denied for relation %', p_source USING ERRCODE = 'insufficient_privilege';
+            PERFORM rulake._permission_denied(p_source_relation);
         END IF;
         SELECT atttypid INTO v_type FROM pg_catalog.pg_attribute
          WHERE attrelid = p_source_relation AND attname = p_id_column AND attnum > 0 AND NOT attisdropped;
