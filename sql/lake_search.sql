@@ -21,13 +21,13 @@ SELECT array_agg(id ORDER BY distance, id) = (SELECT array_agg(id ORDER BY dista
        AS exact FROM rulake.search('points', '[10,20,30,40]', 5);
 SELECT rulake.refresh('points');
 SELECT e.row_count, e.ref_count, e.origin, e.rotation, c.generation IS NOT NULL AS has_generation,
-       e.cache_relation::text LIKE 'rulake_cache.c\_' || left(c.witness, 16) || '\_%' AS named_after_witness,
+       e.cache_relation LIKE 'rulake_cache.c\_' || left(c.witness, 16) || '\_%' AS named_after_witness,
        c.witness = rulake.bundle_witness(c.data_ref, c.dim, c.rotation_seed, c.rerank_factor, c.generation) AS witness_ok
   FROM rulake.collections c JOIN rulake.cache_entries e ON e.witness = c.witness WHERE c.name = 'points';
 -- The cache relation has a rabitq index of the collection's metric.
 SELECT am.amname, opc.opcname FROM rulake.cache_entries e
   JOIN rulake.collections c ON c.witness = e.witness AND c.name = 'points'
-  JOIN pg_index i ON i.indrelid = e.cache_relation JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_index i ON i.indrelid = e.cache_relation::regclass JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_am am ON am.oid = ic.relam JOIN pg_opclass opc ON opc.oid = i.indclass[0];
 
 -- ---- fresh: a committed change is seen by the next search -------------------------------------------
@@ -80,7 +80,7 @@ SELECT count(DISTINCT witness) AS witnesses, min(ref_count) AS refs
 SELECT rulake.create_collection('points_cos', 'db', 'lake_points', metric => 'cosine');
 SELECT rulake.refresh('points_cos');
 SELECT opc.opcname FROM rulake.collections c JOIN rulake.cache_entries e USING (witness)
-  JOIN pg_index i ON i.indrelid = e.cache_relation JOIN pg_opclass opc ON opc.oid = i.indclass[0]
+  JOIN pg_index i ON i.indrelid = e.cache_relation::regclass JOIN pg_opclass opc ON opc.oid = i.indclass[0]
  WHERE c.name = 'points_cos' ORDER BY 1;
 SELECT array_agg(id ORDER BY distance, id) = (SELECT array_agg(id ORDER BY embedding <=> '[1,2,3,4]', id)
                                                 FROM (SELECT * FROM lake_points ORDER BY embedding <=> '[1,2,3,4]', id LIMIT 5) t)
@@ -105,6 +105,8 @@ SELECT count(*) FROM rulake.search_batch('points', ARRAY[]::vector[], 2);
 SELECT rulake.refresh('points');
 
 -- ---- counters ------------------------------------------------------------------------------------------
+-- Searches are counted by sequences, so the search rolled back above still counts as a miss; its
+-- prime, counted in the catalog transaction, was rolled back.
 SELECT collection, backend, hits, misses, primes, shared_hits, invalidations, warm_installs, round(hit_rate::numeric, 3),
        total_prime_ms > 0 AS timed, last_prime_ms >= 0 AS last_timed
   FROM rulake.collection_stats ORDER BY collection;
@@ -131,7 +133,7 @@ INSERT INTO lake_other VALUES (1, '[1,2,3,4]');
 SELECT rulake.create_collection('other', 'db', 'lake_other');
 SELECT rulake.refresh('points'), rulake.refresh('other');
 SELECT count(*) AS entries FROM rulake.cache_entries;
-CREATE TEMP TABLE lake_old AS SELECT name, witness, e.cache_relation::text AS relation
+CREATE TEMP TABLE lake_old AS SELECT name, witness, e.cache_relation AS relation
   FROM rulake.collections JOIN rulake.cache_entries e USING (witness);
 SET rulake.max_cache_entries = 3;
 INSERT INTO lake_points VALUES (5, '[2,2,2,2]');

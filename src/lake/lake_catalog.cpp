@@ -8,15 +8,19 @@
 #include "rulake/core/posix_file.hpp"
 #include "lake_values.hpp"
 #include "lake_catalog.hpp"
+#include "lake_catalog_rows.hpp"
 #include "lake_paths.hpp"
 #include "lake_roles.hpp"
 
 extern "C" {
 #include "access/relation.h"
+#include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
@@ -29,18 +33,6 @@ using pg::pg_call;
 using pg::SqlError;
 
 namespace {
-
-constexpr const char* kLoadCollectionSql =
-    "SELECT c.id, c.name, b.kind, b.root, c.source, c.source_relation::pg_catalog.oid, c.id_column, c.vector_column,"
-    "       c.dim, c.metric, c.consistency,"
-    "       c.last_check IS NOT NULL AND c.ttl IS NOT NULL AND c.last_check + c.ttl > pg_catalog.clock_timestamp(),"
-    "       c.rotation_seed, c.rerank_factor, c.generation_sql, c.search_path, c.data_ref, c.owner::pg_catalog.oid,"
-    "       c.witness, e.cache_relation::pg_catalog.oid, g.generation"
-    "  FROM rulake.collections c"
-    "  JOIN rulake.backends b ON b.name = c.backend"
-    "  LEFT JOIN rulake.cache_entries e ON e.witness = c.witness"
-    "  LEFT JOIN rulake.source_generations g ON g.source = c.source_relation"
-    " WHERE c.name = $1";
 
 core::Metric metric_of(const std::string& name) {
     if (name == "ip") return core::Metric::InnerProduct;
@@ -56,36 +48,85 @@ Consistency consistency_of(const std::string& name) {
 
 }  // namespace
 
-CollectionInfo load_collection(SpiSession& spi, const std::string& name) {
-    SPIPlanPtr plan = kept_plan(kLoadCollectionSql, {TEXTOID});
-    Datum argument = text_datum(name);
-    if (spi.execute(plan, &argument, nullptr, false, 1) == 0) {
+namespace {
+
+std::string text_of(const CatalogValue& value) {
+    if (value.is_null) return {};
+    const char* chars = pg_call([&] { return TextDatumGetCString(value.datum); });
+    return std::string(chars);
+}
+
+}  // namespace
+
+CollectionInfo load_collection(SpiSession& /*spi*/, const std::string& name) {
+    static const std::vector<const char*> kCollectionColumns = {
+        "id",          "name",          "backend",        "source",      "source_relation", "id_column",
+        "vector_column", "dim",         "metric",         "consistency", "ttl",             "last_check",
+        "rotation_seed", "rerank_factor", "generation_sql", "search_path", "data_ref",       "owner",
+        "witness"};
+    std::vector<CatalogValue> row;
+    if (!read_catalog_row("collections", text_datum(name), true, kCollectionColumns, &row)) {
         throw SqlError(ERRCODE_UNDEFINED_OBJECT, "collection \"" + name + "\" does not exist");
     }
     CollectionInfo c;
-    c.id = spi.int64_value(0, 1);
-    c.name = spi.text_value(0, 2);
-    c.backend_kind = spi.text_value(0, 3);
-    c.root = spi.text_value(0, 4);
-    c.source = spi.text_value(0, 5);
-    if (!spi.is_null(0, 6)) c.source_relation = static_cast<Oid>(spi.int64_value(0, 6));
-    c.id_column = spi.text_value(0, 7);
-    c.vector_column = spi.text_value(0, 8);
-    c.dim = static_cast<int32_t>(spi.int64_value(0, 9));
-    c.metric_name = spi.text_value(0, 10);
+    c.id = DatumGetInt64(row[0].datum);
+    c.name = text_of(row[1]);
+    const std::string backend = text_of(row[2]);
+    c.source = text_of(row[3]);
+    if (!row[4].is_null) c.source_relation = DatumGetObjectId(row[4].datum);
+    c.id_column = text_of(row[5]);
+    c.vector_column = text_of(row[6]);
+    c.dim = DatumGetInt32(row[7].datum);
+    c.metric_name = text_of(row[8]);
     c.metric = metric_of(c.metric_name);
-    c.consistency = consistency_of(spi.text_value(0, 11));
-    c.within_ttl = spi.bool_value(0, 12);
-    c.rotation_seed = spi.int64_value(0, 13);
-    c.rerank_factor = static_cast<int32_t>(spi.int64_value(0, 14));
-    if (!spi.is_null(0, 15)) c.generation_sql = spi.text_value(0, 15);
-    c.search_path = spi.text_value(0, 16);
-    const std::string data_ref = spi.text_value(0, 17);
+    c.consistency = consistency_of(text_of(row[9]));
+    if (!row[10].is_null && !row[11].is_null) {
+        c.within_ttl = pg_call([&] {
+            const TimestampTz expires =
+                DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval, row[11].datum, row[10].datum));
+            return expires > GetCurrentTimestamp();
+        });
+    }
+    c.rotation_seed = DatumGetInt64(row[12].datum);
+    c.rerank_factor = DatumGetInt32(row[13].datum);
+    if (!row[14].is_null) c.generation_sql = text_of(row[14]);
+    c.search_path = text_of(row[15]);
+    const std::string data_ref = text_of(row[16]);
     c.data_ref = to_utf8(data_ref.data(), static_cast<int>(data_ref.size()));
-    c.owner = static_cast<Oid>(spi.int64_value(0, 18));
-    if (!spi.is_null(0, 19)) c.witness = spi.text_value(0, 19);
-    if (!spi.is_null(0, 20)) c.cache_relation = static_cast<Oid>(spi.int64_value(0, 20));
-    if (!spi.is_null(0, 21)) c.counter = spi.int64_value(0, 21);
+    c.owner = DatumGetObjectId(row[17].datum);
+    if (!row[18].is_null) c.witness = text_of(row[18]);
+
+    std::vector<CatalogValue> backend_row;
+    if (!read_catalog_row("backends", text_datum(backend), true, {"kind", "root"}, &backend_row)) {
+        throw SqlError(ERRCODE_UNDEFINED_OBJECT, "backend \"" + backend + "\" does not exist");
+    }
+    c.backend_kind = text_of(backend_row[0]);
+    c.root = text_of(backend_row[1]);
+
+    std::string cache_relation;
+    if (c.witness) {
+        std::vector<CatalogValue> entry;
+        if (read_catalog_row("cache_entries", text_datum(*c.witness), true, {"cache_relation"}, &entry)) {
+            cache_relation = text_of(entry[0]);
+        }
+    }
+    if (c.watched_by_trigger() && OidIsValid(c.source_relation)) {
+        std::vector<CatalogValue> counter;
+        if (read_catalog_row("source_generations", ObjectIdGetDatum(c.source_relation), false, {"generation"}, &counter) &&
+            !counter[0].is_null) {
+            c.counter = DatumGetInt64(counter[0].datum);
+        }
+    }
+    // Cache relations and counters live in rulake's own schemas under names that need no quoting.
+    const std::string hits = "_hits_" + std::to_string(c.id);
+    const std::string misses = "_misses_" + std::to_string(c.id);
+    pg_call([&] {
+        const Oid lake_schema = get_namespace_oid("rulake", false);
+        c.hits_counter = get_relname_relid(hits.c_str(), lake_schema);
+        c.misses_counter = get_relname_relid(misses.c_str(), lake_schema);
+        const char* dot = strchr(cache_relation.c_str(), '.');
+        if (dot != nullptr) c.cache_relation = get_relname_relid(dot + 1, get_namespace_oid("rulake_cache", false));
+    });
     return c;
 }
 
@@ -139,7 +180,7 @@ void require_generation_trigger(const CollectionInfo& collection) {
 }  // namespace
 
 core::Generation evaluate_generation_sql(SpiSession& spi, const std::string& sql, Oid owner, const std::string& search_path) {
-    RoleScope as_owner(owner, /*restricted=*/true, search_path);
+    RoleScope as_owner(owner, /*restricted=*/true, search_path.c_str());
     const uint64_t rows = spi.execute(sql, /*read_only=*/true, 2);
     if (spi.columns() != 1 || rows != 1) {
         throw SqlError(ERRCODE_CARDINALITY_VIOLATION, "generation_sql must return one row of one column",

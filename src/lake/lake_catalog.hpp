@@ -41,6 +41,8 @@ struct CollectionInfo {
     std::optional<std::string> witness;  // the cache the collection points to
     Oid cache_relation = InvalidOid;     // that cache's relation
     std::optional<int64_t> counter;      // tables watched by the trigger: the generation counter
+    Oid hits_counter = InvalidOid;       // the sequences counting searches (lake_stats.hpp)
+    Oid misses_counter = InvalidOid;
 
     bool is_local() const { return backend_kind == "local"; }
     bool watched_by_trigger() const { return is_local() && !generation_sql; }

@@ -31,16 +31,18 @@ namespace rulake::lake {
 
 using pg::pg_call;
 
-RoleScope::RoleScope(Oid role, bool restricted, const std::string& search_path)
+RoleScope::RoleScope(Oid role, bool restricted, const char* search_path)
     : uncaught_at_start_(std::uncaught_exceptions()) {
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
-    guc_level_ = NewGUCNestLevel();
-    // Set before switching the user: if this raises, there is nothing to restore but the GUC level,
-    // which the abort pops.
-    pg_call([&] {
-        (void)set_config_option("search_path", search_path.c_str(), PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                                0, false);
-    });
+    if (search_path != nullptr) {
+        guc_level_ = NewGUCNestLevel();
+        // Set before switching the user: if this raises, there is nothing to restore but the GUC
+        // level, which the abort pops.
+        pg_call([&] {
+            (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                                    false);
+        });
+    }
     int context = saved_context_ | SECURITY_LOCAL_USERID_CHANGE;
     if (restricted) context |= SECURITY_RESTRICTED_OPERATION;
     SetUserIdAndSecContext(role, context);
@@ -48,7 +50,7 @@ RoleScope::RoleScope(Oid role, bool restricted, const std::string& search_path)
 
 RoleScope::~RoleScope() {
     SetUserIdAndSecContext(saved_user_, saved_context_);
-    if (std::uncaught_exceptions() == uncaught_at_start_) AtEOXact_GUC(true, guc_level_);
+    if (guc_level_ != 0 && std::uncaught_exceptions() == uncaught_at_start_) AtEOXact_GUC(true, guc_level_);
 }
 
 Oid extension_owner() {

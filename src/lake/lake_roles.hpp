@@ -14,13 +14,14 @@ namespace rulake::lake {
 inline constexpr const char* kPinnedSearchPath = "pg_catalog, pg_temp";
 
 // Runs the rest of a C++ scope as `role`, with search_path set to `search_path` (GUC_ACTION_SAVE at a
-// new GUC nest level, as a function's SET clause does). `restricted` adds
-// SECURITY_RESTRICTED_OPERATION, for code the role's users wrote. The destructor restores the user; on
-// the normal path it also pops the GUC level, and when an exception unwinds it leaves that to the
-// (sub)transaction abort that follows, as fmgr does for SECURITY DEFINER functions. Scopes nest.
+// new GUC nest level, as a function's SET clause does), or left as it is when search_path is null -
+// only for scopes whose SQL names every relation, function and operator with its schema. `restricted`
+// adds SECURITY_RESTRICTED_OPERATION, for code the role's users wrote. The destructor restores the
+// user; on the normal path it also pops the GUC level, and when an exception unwinds it leaves that to
+// the (sub)transaction abort that follows, as fmgr does for SECURITY DEFINER functions. Scopes nest.
 class RoleScope {
   public:
-    RoleScope(Oid role, bool restricted, const std::string& search_path = kPinnedSearchPath);
+    RoleScope(Oid role, bool restricted, const char* search_path = kPinnedSearchPath);
     ~RoleScope();
     RoleScope(const RoleScope&) = delete;
     RoleScope& operator=(const RoleScope&) = delete;
@@ -28,7 +29,7 @@ class RoleScope {
   private:
     Oid saved_user_ = InvalidOid;
     int saved_context_ = 0;
-    int guc_level_ = 0;
+    int guc_level_ = 0;  // 0: search_path untouched
     int uncaught_at_start_ = 0;
 };
 

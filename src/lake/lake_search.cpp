@@ -14,8 +14,13 @@
 // is the value of the metric's operator (<->, <#> or <=>). The catalog and the cache are read as the
 // extension owner (RoleScope); generation_sql runs as the collection's owner.
 //
-// Counters: a query served without priming or sharing is a hit, otherwise a miss (search_batch counts
-// every query of the batch; only the first can be a miss).
+// This is the hot path, so it keeps the caller's search_path (changing it costs a search path
+// recomputation per call): the catalog is read by index without SQL (lake_catalog_rows.hpp), and the
+// only SQL run here - the cache query and the call of rulake._refresh_collection - names its
+// relation, operator and function with their schemas, so no object a caller creates can be picked.
+//
+// Counters (lake_stats.hpp): a query served without priming or sharing is a hit, otherwise a miss
+// (search_batch counts every query of the batch; only the first can be a miss).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -166,12 +171,10 @@ int vector_dim(Datum value) {
     return pg_call([&] { return static_cast<int>(pg::datum_get_vector(value)->dim); });
 }
 
-void count_queries(SpiSession& spi, const ReadyCollection& ready, int64_t queries) {
+void count_queries(const ReadyCollection& ready, int64_t queries) {
     if (queries == 0) return;
-    StatDeltas deltas;
-    deltas.hits = ready.hit ? queries : queries - 1;
-    deltas.misses = ready.hit ? 0 : 1;
-    count_events(spi, ready.info.id, deltas);
+    count_searches(ready.info.hits_counter, ready.info.misses_counter, ready.hit ? queries : queries - 1,
+                   ready.hit ? 0 : 1);
 }
 
 // Per-collection over-request of a federated search over `collections` collections:
@@ -202,11 +205,11 @@ RULAKE_FUNCTION(rulake_search) {
         const Oid caller = GetUserId();
         const MaterializedResult result = begin_materialized_result(fcinfo);
 
-        RoleScope as_extension_owner(extension_owner(), false);
+        RoleScope as_extension_owner(extension_owner(), false, nullptr);
         SpiSession spi;
         const ReadyCollection ready = prepare_collection(spi, name, caller, vector_dim(query));
         const std::vector<Neighbor> neighbors = nearest(spi, ready, query, k);
-        count_queries(spi, ready, 1);
+        count_queries(ready, 1);
         spi.finish();
         for (const Neighbor& n : neighbors) {
             Datum values[2] = {Int64GetDatum(n.id), Float8GetDatum(n.distance)};
@@ -252,7 +255,7 @@ RULAKE_FUNCTION(rulake_search_batch) {
         const MaterializedResult result = begin_materialized_result(fcinfo);
         const int query_dim = count > 0 ? vector_dim(elements[0]) : -1;
 
-        RoleScope as_extension_owner(extension_owner(), false);
+        RoleScope as_extension_owner(extension_owner(), false, nullptr);
         SpiSession spi;
         const ReadyCollection ready = prepare_collection(spi, name, caller, query_dim);
         std::vector<std::vector<Neighbor>> answers;
@@ -261,7 +264,7 @@ RULAKE_FUNCTION(rulake_search_batch) {
             require_query_dim(ready.info, vector_dim(elements[i]));
             answers.push_back(nearest(spi, ready, elements[i], k));
         }
-        count_queries(spi, ready, count);
+        count_queries(ready, count);
         spi.finish();
         for (int i = 0; i < count; ++i) {
             for (const Neighbor& n : answers[static_cast<size_t>(i)]) {
@@ -318,7 +321,7 @@ RULAKE_FUNCTION(rulake_search_federated) {
             Neighbor neighbor;
         };
         std::vector<Candidate> candidates;
-        RoleScope as_extension_owner(extension_owner(), false);
+        RoleScope as_extension_owner(extension_owner(), false, nullptr);
         SpiSession spi;
         std::string first_metric;
         for (size_t c = 0; c < names.size(); ++c) {
@@ -330,7 +333,7 @@ RULAKE_FUNCTION(rulake_search_federated) {
                                    ready.info.metric_name + ".");
             }
             for (const Neighbor& n : nearest(spi, ready, query, request)) candidates.push_back({c, n});
-            count_queries(spi, ready, 1);
+            count_queries(ready, 1);
         }
         spi.finish();
         // NaN (cosine distance to a zero vector) sorts last, as ORDER BY sorts it.

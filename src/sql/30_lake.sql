@@ -66,9 +66,11 @@ CREATE TABLE rulake.bundles (
 -- rabitq index per metric its collections use. ref_count = collections pointing to it; unreferenced
 -- entries are evicted least recently used first beyond rulake.max_cache_entries. last_used: when the
 -- entry was last primed, shared, attached or detached (searches are counted in rulake.stat_counters).
+-- cache_relation is kept by name, so that a dump without schema rulake_cache restores: entries whose
+-- relation is missing are dropped and primed again when next needed.
 CREATE TABLE rulake.cache_entries (
     witness        text PRIMARY KEY REFERENCES rulake.bundles (rvf_witness) ON DELETE CASCADE,
-    cache_relation regclass NOT NULL UNIQUE,
+    cache_relation text NOT NULL UNIQUE CHECK (cache_relation ~ '^rulake_cache\.c_[0-9a-f]{16}_[0-9]+$'),
     rotation       text NOT NULL DEFAULT 'hadamard' CHECK (rotation IN ('hadamard', 'haar')),
     row_count      bigint NOT NULL,
     size_bytes     bigint NOT NULL,
@@ -127,13 +129,16 @@ SELECT pg_catalog.pg_extension_config_dump('rulake.source_generations', '');
 SELECT pg_catalog.pg_extension_config_dump('rulake.generation_values', '');
 SELECT pg_catalog.pg_extension_config_dump('rulake.cache_relation_ids', '');
 
--- Counters per collection and backend slot (src/lake/lake_stats.cpp): each backend updates only its own
--- rows, so searches never wait on each other. Unlogged: no WAL per search; reset by a crash.
+-- Counters (src/lake/lake_stats.cpp). Searches are counted in two sequences per collection,
+-- rulake._hits_<id> and rulake._misses_<id>: nextval needs no transaction id, writes no table row and
+-- keeps no lock, so counting costs a search next to nothing and concurrent searches never wait on each
+-- other; like any sequence the counts are not rolled back with the transaction. The rarer events
+-- (primes with their duration, shared hits, invalidations, warm installs) happen in transactions that
+-- write the catalog anyway and go to rulake.stat_counters, one row per collection and backend slot, so
+-- that backends never update each other's rows. Unlogged: no WAL; a crash resets it.
 CREATE UNLOGGED TABLE rulake.stat_counters (
     collection_id  bigint NOT NULL,
     slot           integer NOT NULL,
-    hits           bigint NOT NULL DEFAULT 0,
-    misses         bigint NOT NULL DEFAULT 0,
     primes         bigint NOT NULL DEFAULT 0,
     shared_hits    bigint NOT NULL DEFAULT 0,
     invalidations  bigint NOT NULL DEFAULT 0,
@@ -141,7 +146,6 @@ CREATE UNLOGGED TABLE rulake.stat_counters (
     prime_ms_total float8 NOT NULL DEFAULT 0,
     last_prime_ms  float8,
     last_prime_at  timestamptz,
-    last_search_at timestamptz,
     PRIMARY KEY (collection_id, slot)
 );
 
@@ -273,7 +277,7 @@ $$;
 -- True if the cache entry of witness w exists and its relation too.
 CREATE FUNCTION rulake._entry_usable(w text) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT EXISTS (SELECT FROM rulake.cache_entries e JOIN pg_catalog.pg_class r ON r.oid = e.cache_relation
+    SELECT EXISTS (SELECT FROM rulake.cache_entries e JOIN pg_catalog.pg_class r ON r.oid = pg_catalog.to_regclass(e.cache_relation)
                     WHERE e.witness = w)
 $$;
 
@@ -307,7 +311,7 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_relation regclass;
 BEGIN
-    SELECT cache_relation INTO v_relation FROM rulake.cache_entries WHERE witness = w;
+    SELECT pg_catalog.to_regclass(cache_relation) INTO v_relation FROM rulake.cache_entries WHERE witness = w;
     DELETE FROM rulake.bundles WHERE rvf_witness = w;  -- cascades to the entry, nulls collections.witness
     IF v_relation IS NOT NULL AND EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = v_relation) THEN
         PERFORM rulake._drop_cache_relation(v_relation);
@@ -323,7 +327,7 @@ DECLARE
 BEGIN
     FOR r IN SELECT c.oid::pg_catalog.regclass AS relation FROM pg_catalog.pg_class c
               WHERE c.relnamespace = 'rulake_cache'::pg_catalog.regnamespace AND c.relkind = 'r'
-                AND NOT EXISTS (SELECT FROM rulake.cache_entries e WHERE e.cache_relation = c.oid) LOOP
+                AND NOT EXISTS (SELECT FROM rulake.cache_entries e WHERE e.cache_relation = 'rulake_cache.' || c.relname) LOOP
         PERFORM rulake._drop_cache_relation(r.relation);
     END LOOP;
 END
@@ -438,7 +442,7 @@ BEGIN
     IF EXISTS (SELECT FROM rulake.cache_entries WHERE witness = v_witness) AND NOT rulake._entry_usable(v_witness) THEN
         PERFORM rulake._drop_entry(v_witness);  -- its relation was dropped behind rulake's back
     END IF;
-    SELECT cache_relation INTO v_relation FROM rulake.cache_entries WHERE witness = v_witness;
+    SELECT pg_catalog.to_regclass(cache_relation) INTO v_relation FROM rulake.cache_entries WHERE witness = v_witness;
     IF FOUND THEN
         PERFORM rulake._ensure_index(v_relation, c.metric, c.rotation_seed);
         v_outcome := 'shared';
@@ -452,7 +456,7 @@ BEGIN
         INSERT INTO rulake.bundles (rvf_witness, data_ref, dim, rotation_seed, rerank_factor, generation)
         VALUES (v_witness, c.data_ref, c.dim, c.rotation_seed, c.rerank_factor, v_generation);
         INSERT INTO rulake.cache_entries (witness, cache_relation, row_count, size_bytes, last_used, origin)
-        VALUES (v_witness, v_relation, v_rows, pg_catalog.pg_total_relation_size(v_relation),
+        VALUES (v_witness, v_relation::text, v_rows, pg_catalog.pg_total_relation_size(v_relation),
                 pg_catalog.clock_timestamp(), 'prime');
         v_outcome := 'primed';
         PERFORM rulake._count_event(c.id, 'prime',
@@ -552,6 +556,7 @@ DECLARE
     v_data_ref text;
     v_info jsonb;
     v_source text := p_source;
+    v_id bigint;
 BEGIN
     IF p_name IS NULL OR p_name = '' THEN
         RAISE EXCEPTION 'collection name must not be empty' USING ERRCODE = 'invalid_parameter_value';
@@ -680,7 +685,11 @@ BEGIN
                                     data_ref, owner)
     VALUES (p_name, p_backend, v_source, p_source_relation, p_id_column, p_vector_column, v_dim, v_metric,
             p_consistency, p_ttl, p_rotation_seed, p_rerank_factor, p_generation_sql, p_search_path,
-            v_data_ref, caller::regrole);
+            v_data_ref, caller::regrole)
+    RETURNING id INTO v_id;
+    -- The search counters (see rulake.stat_counters); readable by everyone, as the catalog is.
+    EXECUTE format('CREATE SEQUENCE rulake.%I; CREATE SEQUENCE rulake.%I; GRANT SELECT ON rulake.%I, rulake.%I TO PUBLIC',
+                   '_hits_' || v_id, '_misses_' || v_id, '_hits_' || v_id, '_misses_' || v_id);
 END
 $$;
 
@@ -707,7 +716,8 @@ BEGIN
             EXECUTE format('DROP TRIGGER rulake_generation ON %s', c.source_relation);
         END IF;
     END IF;
-    -- Counters of backends searching right now stay behind (ids are never reused; the views skip them).
+    EXECUTE format('DROP SEQUENCE IF EXISTS rulake.%I, rulake.%I', '_hits_' || c.id, '_misses_' || c.id);
+    -- Rows locked by a transaction counting right now stay behind (ids are never reused; the views skip them).
     DELETE FROM rulake.stat_counters WHERE ctid IN (SELECT ctid FROM rulake.stat_counters
                                                     WHERE collection_id = c.id FOR UPDATE SKIP LOCKED);
     PERFORM rulake._evict();
@@ -842,7 +852,7 @@ BEGIN
     c := rulake._collection(p_name);
     PERFORM rulake._require_read(caller, c);
     e := rulake._cached_entry(c);
-    RETURN rulake._save_cache_files(e.cache_relation, p_dir, rulake._bundle_json(e.witness));
+    RETURN rulake._save_cache_files(e.cache_relation::pg_catalog.regclass, p_dir, rulake._bundle_json(e.witness));
 END
 $$;
 
@@ -902,7 +912,8 @@ BEGIN
     END IF;
 
     IF rulake._entry_usable(v_witness) THEN
-        SELECT cache_relation, row_count INTO v_relation, v_rows FROM rulake.cache_entries WHERE witness = v_witness;
+        SELECT pg_catalog.to_regclass(cache_relation), row_count INTO v_relation, v_rows
+          FROM rulake.cache_entries WHERE witness = v_witness;
         PERFORM rulake._ensure_index(v_relation, c.metric, c.rotation_seed);
     ELSE
         IF EXISTS (SELECT FROM rulake.cache_entries WHERE witness = v_witness) THEN
@@ -918,7 +929,7 @@ BEGIN
         VALUES (v_witness, c.data_ref, c.dim, c.rotation_seed, c.rerank_factor, v_bundle -> 'generation',
                 v_bundle ->> 'pii_policy', v_bundle ->> 'lineage_id', v_bundle ->> 'memory_class');
         INSERT INTO rulake.cache_entries (witness, cache_relation, row_count, size_bytes, last_used, origin)
-        VALUES (v_witness, v_relation, v_rows, pg_catalog.pg_total_relation_size(v_relation),
+        VALUES (v_witness, v_relation::text, v_rows, pg_catalog.pg_total_relation_size(v_relation),
                 pg_catalog.clock_timestamp(), 'warm');
     END IF;
     PERFORM rulake._attach(p_name, v_witness, v_bundle -> 'generation');
@@ -937,25 +948,34 @@ GRANT EXECUTE ON FUNCTION rulake.boundary_selftest(text) TO PUBLIC;
 -- Statistics
 -- ---------------------------------------------------------------------------------------------------
 
--- Counters per collection, added up over backend slots.
+-- Counters per collection: searches from the collection's sequences, the rest added up over
+-- backend slots.
 CREATE VIEW rulake.collection_stats AS
-SELECT c.name AS collection, c.backend,
-       coalesce(sum(s.hits), 0)::bigint AS hits,
-       coalesce(sum(s.misses), 0)::bigint AS misses,
-       coalesce(sum(s.primes), 0)::bigint AS primes,
-       coalesce(sum(s.shared_hits), 0)::bigint AS shared_hits,
-       coalesce(sum(s.invalidations), 0)::bigint AS invalidations,
-       coalesce(sum(s.warm_installs), 0)::bigint AS warm_installs,
-       CASE WHEN coalesce(sum(s.hits + s.misses), 0) > 0
-            THEN sum(s.hits)::float8 / sum(s.hits + s.misses) END AS hit_rate,
-       coalesce(sum(s.prime_ms_total), 0)::float8 AS total_prime_ms,
-       (array_agg(s.last_prime_ms ORDER BY s.last_prime_at DESC NULLS LAST))[1] AS last_prime_ms,
-       max(s.last_search_at) AS last_search_at
+WITH searches AS (
+    SELECT c.id,
+           coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.to_regclass('rulake._hits_' || c.id)), 0) AS hits,
+           coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.to_regclass('rulake._misses_' || c.id)), 0) AS misses
+      FROM rulake.collections c
+), events AS (
+    SELECT collection_id, sum(primes) AS primes, sum(shared_hits) AS shared_hits,
+           sum(invalidations) AS invalidations, sum(warm_installs) AS warm_installs,
+           sum(prime_ms_total) AS total_prime_ms,
+           (array_agg(last_prime_ms ORDER BY last_prime_at DESC NULLS LAST))[1] AS last_prime_ms
+      FROM rulake.stat_counters GROUP BY collection_id
+)
+SELECT c.name AS collection, c.backend, s.hits, s.misses,
+       coalesce(e.primes, 0)::bigint AS primes,
+       coalesce(e.shared_hits, 0)::bigint AS shared_hits,
+       coalesce(e.invalidations, 0)::bigint AS invalidations,
+       coalesce(e.warm_installs, 0)::bigint AS warm_installs,
+       CASE WHEN s.hits + s.misses > 0 THEN s.hits::float8 / (s.hits + s.misses) END AS hit_rate,
+       coalesce(e.total_prime_ms, 0)::float8 AS total_prime_ms,
+       e.last_prime_ms
   FROM rulake.collections c
-  LEFT JOIN rulake.stat_counters s ON s.collection_id = c.id
- GROUP BY c.name, c.backend;
+  JOIN searches s ON s.id = c.id
+  LEFT JOIN events e ON e.collection_id = c.id;
 
--- The same counters per backend (collections of the backend added up).
+-- The same counters per backend (its collections added up).
 CREATE VIEW rulake.backend_stats AS
 SELECT b.name AS backend, b.kind,
        coalesce(sum(s.hits), 0)::bigint AS hits,
@@ -966,11 +986,11 @@ SELECT b.name AS backend, b.kind,
        coalesce(sum(s.warm_installs), 0)::bigint AS warm_installs,
        CASE WHEN coalesce(sum(s.hits + s.misses), 0) > 0
             THEN sum(s.hits)::float8 / sum(s.hits + s.misses) END AS hit_rate,
-       coalesce(sum(s.prime_ms_total), 0)::float8 AS total_prime_ms,
-       (array_agg(s.last_prime_ms ORDER BY s.last_prime_at DESC NULLS LAST))[1] AS last_prime_ms
+       coalesce(sum(s.total_prime_ms), 0)::float8 AS total_prime_ms,
+       (SELECT t.last_prime_ms FROM rulake.stat_counters t JOIN rulake.collections c ON c.id = t.collection_id
+         WHERE c.backend = b.name ORDER BY t.last_prime_at DESC NULLS LAST LIMIT 1) AS last_prime_ms
   FROM rulake.backends b
-  LEFT JOIN rulake.collections c ON c.backend = b.name
-  LEFT JOIN rulake.stat_counters s ON s.collection_id = c.id
+  LEFT JOIN rulake.collection_stats s ON s.backend = b.name
  GROUP BY b.name, b.kind;
 
 -- The same counters for the whole cache (every collection), with the number and size of cache entries.
@@ -983,12 +1003,13 @@ SELECT coalesce(sum(s.hits), 0)::bigint AS hits,
        coalesce(sum(s.warm_installs), 0)::bigint AS warm_installs,
        CASE WHEN coalesce(sum(s.hits + s.misses), 0) > 0
             THEN sum(s.hits)::float8 / sum(s.hits + s.misses) END AS hit_rate,
-       coalesce(sum(s.prime_ms_total), 0)::float8 AS total_prime_ms,
-       (array_agg(s.last_prime_ms ORDER BY s.last_prime_at DESC NULLS LAST))[1] AS last_prime_ms,
+       coalesce(sum(s.total_prime_ms), 0)::float8 AS total_prime_ms,
+       (SELECT t.last_prime_ms FROM rulake.stat_counters t JOIN rulake.collections c ON c.id = t.collection_id
+         ORDER BY t.last_prime_at DESC NULLS LAST LIMIT 1) AS last_prime_ms,
        (SELECT count(*) FROM rulake.cache_entries) AS entries,
        (SELECT coalesce(sum(row_count), 0)::bigint FROM rulake.cache_entries) AS cached_rows,
        (SELECT coalesce(sum(size_bytes), 0)::bigint FROM rulake.cache_entries) AS cached_bytes
-  FROM rulake.stat_counters s JOIN rulake.collections c ON c.id = s.collection_id;
+  FROM rulake.collection_stats s;
 
 GRANT SELECT ON rulake.collection_stats, rulake.backend_stats, rulake.cache_stats TO PUBLIC;
 
