@@ -153,6 +153,39 @@ SELECT count(*) AS entries, sum(ref_count) AS refs FROM rulake.cache_entries;
 SELECT count(*) AS cache_relations FROM pg_class WHERE relnamespace = 'rulake_cache'::regnamespace AND relkind = 'r';
 RESET rulake.max_cache_entries;
 
+-- ---- large caches are searched through their index directly -------------------------------------------
+-- (from 10000 rows, for k up to a tenth of them): the same rows and distances as ORDER BY ... LIMIT k
+-- on the cache relation, with the same index, even when it probes few lists.
+CREATE TABLE lake_large (id bigint, embedding vector(8));
+INSERT INTO lake_large SELECT i, ARRAY(SELECT round((sin(i * 0.7 + d) * 10)::numeric, 2) FROM generate_series(1, 8) d)::real[]::vector
+  FROM generate_series(1, 12000) i;
+SELECT rulake.create_collection('large', 'db', 'lake_large');
+SELECT rulake.refresh('large');
+SELECT cache_relation AS large_cache FROM rulake.cache_entries JOIN rulake.collections USING (witness) WHERE name = 'large' \gset
+SET rabitq.probes = 1;
+SELECT count(*) AS queries,
+       count(*) FILTER (WHERE via_search = via_sql) AS identical
+  FROM (SELECT q,
+               (SELECT array_agg(row(id, distance)) FROM rulake.search('large', v, 10)) AS via_search,
+               (SELECT array_agg(row(id, embedding <-> v) ORDER BY embedding <-> v) FROM
+                  (SELECT * FROM :large_cache ORDER BY embedding <-> v LIMIT 10) t) AS via_sql
+          FROM (SELECT q, ARRAY(SELECT round((cos(q * 1.3 + d) * 10)::numeric, 2) FROM generate_series(1, 8) d)::real[]::vector AS v
+                  FROM generate_series(1, 20) q) queries) compared;
+RESET rabitq.probes;
+-- Each search is one scan of that index.
+BEGIN;
+CREATE TEMP TABLE lake_scans AS SELECT pg_stat_get_xact_numscans(indexrelid) AS index_scans,
+                                       pg_stat_get_xact_numscans(indrelid) AS table_scans
+  FROM pg_index WHERE indrelid = :'large_cache'::regclass;
+SELECT count(*) FROM generate_series(1, 20) q,
+       rulake.search('large', ARRAY(SELECT round((cos(q * 1.3 + d) * 10)::numeric, 2) FROM generate_series(1, 8) d)::real[]::vector, 10);
+SELECT pg_stat_get_xact_numscans(indexrelid) - s.index_scans AS index_scans,
+       pg_stat_get_xact_numscans(indrelid) - s.table_scans AS table_scans
+  FROM pg_index, lake_scans s WHERE indrelid = :'large_cache'::regclass;
+COMMIT;
+SELECT rulake.drop_collection('large');
+DROP TABLE lake_large;
+
 -- ---- views with generation_sql ---------------------------------------------------------------------------
 CREATE TABLE lake_versions (version bigint);
 INSERT INTO lake_versions VALUES (1);

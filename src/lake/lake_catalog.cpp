@@ -11,6 +11,7 @@
 #include "lake_catalog_rows.hpp"
 #include "lake_paths.hpp"
 #include "lake_roles.hpp"
+#include "lake_spi.hpp"
 
 extern "C" {
 #include "access/relation.h"
@@ -58,7 +59,7 @@ std::string text_of(const CatalogValue& value) {
 
 }  // namespace
 
-CollectionInfo load_collection(SpiSession& /*spi*/, const std::string& name) {
+CollectionInfo load_collection(const std::string& name) {
     static const std::vector<const char*> kCollectionColumns = {
         "id",          "name",          "backend",        "source",      "source_relation", "id_column",
         "vector_column", "dim",         "metric",         "consistency", "ttl",             "last_check",
@@ -179,8 +180,9 @@ void require_generation_trigger(const CollectionInfo& collection) {
 
 }  // namespace
 
-core::Generation evaluate_generation_sql(SpiSession& spi, const std::string& sql, Oid owner, const std::string& search_path) {
+core::Generation evaluate_generation_sql(const std::string& sql, Oid owner, const std::string& search_path) {
     RoleScope as_owner(owner, /*restricted=*/true, search_path.c_str());
+    SpiSession spi;
     const uint64_t rows = spi.execute(sql, /*read_only=*/true, 2);
     if (spi.columns() != 1 || rows != 1) {
         throw SqlError(ERRCODE_CARDINALITY_VIOLATION, "generation_sql must return one row of one column",
@@ -190,29 +192,35 @@ core::Generation evaluate_generation_sql(SpiSession& spi, const std::string& sql
     bool is_null = false;
     const Datum value = spi.value(0, 1, &is_null);
     if (is_null) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "generation_sql returned NULL");
-    int64_t integer = 0;
+    std::optional<int64_t> integer;
+    core::Generation generation;
     switch (spi.column_type(1)) {
         case INT2OID: integer = DatumGetInt16(value); break;
         case INT4OID: integer = DatumGetInt32(value); break;
         case INT8OID: integer = DatumGetInt64(value); break;
-        case NUMERICOID: return core::Generation::number(numeric_to_u64(DatumGetNumeric(value), "generation"));
+        case NUMERICOID: generation = core::Generation::number(numeric_to_u64(DatumGetNumeric(value), "generation")); break;
         default: {
             const std::string text = spi.text_value(0, 1);
-            return core::Generation::opaque(to_utf8(text.data(), static_cast<int>(text.size())));
+            generation = core::Generation::opaque(to_utf8(text.data(), static_cast<int>(text.size())));
         }
     }
-    if (integer < 0) {
-        throw SqlError(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "generation_sql returned a negative number",
-                       "It returned " + std::to_string(integer) + "; numeric generations are between 0 and 2^64-1.");
+    spi.finish();
+    if (integer) {
+        if (*integer < 0) {
+            throw SqlError(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "generation_sql returned a negative number",
+                           "It returned " + std::to_string(*integer) +
+                               "; numeric generations are between 0 and 2^64-1.");
+        }
+        generation = core::Generation::number(static_cast<uint64_t>(*integer));
     }
-    return core::Generation::number(static_cast<uint64_t>(integer));
+    return generation;
 }
 
 std::string fs_source_path(const CollectionInfo& collection) {
     return file_in_directory(collection.root, collection.source, "ruvec1 file");
 }
 
-core::Generation current_generation(SpiSession& spi, const CollectionInfo& collection) {
+core::Generation current_generation(const CollectionInfo& collection) {
     if (!collection.is_local()) {
         const std::string path = fs_source_path(collection);
         struct stat status;
@@ -223,7 +231,7 @@ core::Generation current_generation(SpiSession& spi, const CollectionInfo& colle
         return core::Generation::number(static_cast<uint64_t>(status.st_mtime));
     }
     if (collection.generation_sql) {
-        return evaluate_generation_sql(spi, *collection.generation_sql, collection.owner, collection.search_path);
+        return evaluate_generation_sql(*collection.generation_sql, collection.owner, collection.search_path);
     }
     require_generation_trigger(collection);
     if (!collection.counter) {

@@ -3,8 +3,8 @@
 // query. Also: the source's current generation, the witness it implies, and the caller's right to read
 // the collection.
 //
-// Contract: every function here runs inside a SpiSession opened under a RoleScope of the extension
-// owner (the catalog belongs to it); they open their own nested RoleScope where user code runs.
+// Contract: every function here runs under a RoleScope of the extension owner (the catalog belongs to
+// it); they open their own SPI connection and nested RoleScope where user code runs.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 #include "rulake/core/metric.hpp"
 #include "rulake/core/witness.hpp"
-#include "lake_spi.hpp"
+#include "rulake/pg/boundary.hpp"
 
 namespace rulake::lake {
 
@@ -49,7 +49,7 @@ struct CollectionInfo {
 };
 
 // Loads collection `name`. Throws 42704 "collection "<name>" does not exist".
-CollectionInfo load_collection(SpiSession& spi, const std::string& name);
+CollectionInfo load_collection(const std::string& name);
 
 // Raises 42501 ("permission denied for table <name>") unless `role` may read the collection: for local
 // collections SELECT on the source relation, or on both its id and vector columns. fs collections are
@@ -59,7 +59,7 @@ void require_read_permission(const CollectionInfo& collection, Oid role);
 // The source's generation now: the trigger's counter (from `collection`, read with it), the value of
 // generation_sql (run as the collection's owner, read-only, restricted), or the fs file's
 // modification time. Raises if the source cannot be reached or the trigger is missing or disabled.
-core::Generation current_generation(SpiSession& spi, const CollectionInfo& collection);
+core::Generation current_generation(const CollectionInfo& collection);
 
 // The witness of the collection's fields with `generation`.
 std::string witness_for(const CollectionInfo& collection, const core::Generation& generation);
@@ -67,7 +67,7 @@ std::string witness_for(const CollectionInfo& collection, const core::Generation
 // The value of a generation query (one row, one column): integers and integral numerics are numeric
 // generations, any other value is the opaque generation of its text. Runs as `owner` with search_path
 // `search_path`, read-only, under SECURITY_RESTRICTED_OPERATION.
-core::Generation evaluate_generation_sql(SpiSession& spi, const std::string& sql, Oid owner, const std::string& search_path);
+core::Generation evaluate_generation_sql(const std::string& sql, Oid owner, const std::string& search_path);
 
 // The canonical path of an fs collection's file, checked against rulake.allowed_dirs now.
 std::string fs_source_path(const CollectionInfo& collection);

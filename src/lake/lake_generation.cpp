@@ -11,7 +11,6 @@
 #include "lake_values.hpp"
 #include "lake_catalog.hpp"
 #include "lake_roles.hpp"
-#include "lake_spi.hpp"
 
 using namespace rulake::lake;
 using rulake::pg::guard_entry;
@@ -22,10 +21,8 @@ RULAKE_FUNCTION(rulake_internal_source_generation) {
         require_argument(fcinfo, 0, "collection");
         const std::string name = text_argument(fcinfo, 0);
         RoleScope as_extension_owner(extension_owner(), false);
-        SpiSession spi;
-        const CollectionInfo collection = load_collection(spi, name);
-        const rulake::core::Generation generation = current_generation(spi, collection);
-        spi.finish();
+        const CollectionInfo collection = load_collection(name);
+        const rulake::core::Generation generation = current_generation(collection);
         return generation_to_jsonb(generation);
     });
 }
@@ -39,9 +36,7 @@ RULAKE_FUNCTION(rulake_internal_evaluate_generation_sql) {
         const std::string sql = text_argument(fcinfo, 0);
         const Oid owner = PG_GETARG_OID(1);
         const std::string search_path = text_argument(fcinfo, 2);
-        SpiSession spi;
-        const rulake::core::Generation generation = evaluate_generation_sql(spi, sql, owner, search_path);
-        spi.finish();
+        const rulake::core::Generation generation = evaluate_generation_sql(sql, owner, search_path);
         return generation_to_jsonb(generation);
     });
 }

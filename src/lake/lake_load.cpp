@@ -135,8 +135,7 @@ RULAKE_FUNCTION(rulake_internal_load_cache) {
         const std::string name = text_argument(fcinfo, 0);
         const Oid relation = PG_GETARG_OID(1);
         RoleScope as_extension_owner(extension_owner(), false);
-        SpiSession spi;
-        const CollectionInfo collection = load_collection(spi, name);
+        const CollectionInfo collection = load_collection(name);
         CacheRelationWriter writer(relation, collection.dim);
         if (collection.is_local()) {
             load_from_relation(collection, writer);
@@ -149,9 +148,7 @@ RULAKE_FUNCTION(rulake_internal_load_cache) {
             }
             load_from_file(reader, writer);
         }
-        const uint64_t rows = writer.finish();
-        spi.finish();
-        return Int64GetDatum(static_cast<int64>(rows));
+        return Int64GetDatum(static_cast<int64>(writer.finish()));
     });
 }
 

@@ -10,14 +10,16 @@
 // whether the source's generation is checked - fresh: always; eventual: when the last check is older
 // than the ttl; frozen: only while there is no cache at all - and a changed generation (or no cache)
 // runs rulake._refresh_collection, which primes or shares a cache under the refresh lock. Then the cache
-// relation is searched with ORDER BY <metric operator> LIMIT k, which its rabitq index answers; distance
+// relation's rabitq index for the collection's metric is scanned for the k nearest rows, in exact
+// distance order (as ORDER BY <metric operator> LIMIT k would, without planner or executor); distance
 // is the value of the metric's operator (<->, <#> or <=>). The catalog and the cache are read as the
 // extension owner (RoleScope); generation_sql runs as the collection's owner.
 //
 // This is the hot path, so it keeps the caller's search_path (changing it costs a search path
-// recomputation per call): the catalog is read by index without SQL (lake_catalog_rows.hpp), and the
-// only SQL run here - the cache query and the call of rulake._refresh_collection - names its
-// relation, operator and function with their schemas, so no object a caller creates can be picked.
+// recomputation per call): the catalog is read by index without SQL (lake_catalog_rows.hpp), the
+// cache through its index, and the only SQL run here - the call of rulake._refresh_collection and the
+// fallback query should an index be missing - names its relation, operator and function with their
+// schemas, so no object a caller creates can be picked.
 //
 // Counters (lake_stats.hpp): a query served without priming or sharing is a hit, otherwise a miss
 // (search_batch counts every query of the batch; only the first can be a miss).
@@ -38,6 +40,10 @@
 #include "rulake/pg/vector_datum.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
@@ -45,6 +51,8 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
 
@@ -102,42 +110,45 @@ bool lock_cache_relation(Oid relation) {
 }
 
 // Runs rulake._refresh_collection(name) and returns its outcome.
-std::string refresh_collection(SpiSession& spi, const std::string& name) {
+std::string refresh_collection(const std::string& name) {
     if (XactReadOnly || RecoveryInProgress()) {
         throw SqlError(ERRCODE_READ_ONLY_SQL_TRANSACTION,
                        "cache of collection \"" + name + "\" must be refreshed, which a read-only transaction cannot do",
                        {}, "Search in a read-write transaction, or use consistency 'frozen' or 'eventual'.");
     }
+    SpiSession spi;
     Datum argument = text_datum(name);
     spi.execute(kept_plan("SELECT rulake._refresh_collection($1)", {TEXTOID}), &argument, nullptr, false, 1);
-    return spi.text_value(0, 1);
+    std::string outcome = spi.text_value(0, 1);
+    spi.finish();
+    return outcome;
 }
 
 // Does the collection's consistency mode call for a refresh before this search?
-bool needs_refresh(SpiSession& spi, const CollectionInfo& collection) {
+bool needs_refresh(const CollectionInfo& collection) {
     if (!OidIsValid(collection.cache_relation) || !collection.witness) return true;
     switch (collection.consistency) {
         case Consistency::Frozen: return false;
         case Consistency::Eventual: return !collection.within_ttl;
         case Consistency::Fresh: break;
     }
-    return witness_for(collection, current_generation(spi, collection)) != *collection.witness;
+    return witness_for(collection, current_generation(collection)) != *collection.witness;
 }
 
 // query_dim < 0 skips the dimension check (an empty batch).
-ReadyCollection prepare_collection(SpiSession& spi, const std::string& name, Oid caller, int query_dim) {
+ReadyCollection prepare_collection(const std::string& name, Oid caller, int query_dim) {
     constexpr int kAttempts = 4;
     bool refreshed = false;
     std::string outcome;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        CollectionInfo collection = load_collection(spi, name);
+        CollectionInfo collection = load_collection(name);
         if (attempt == 0) {
             require_read_permission(collection, caller);
             if (query_dim >= 0) require_query_dim(collection, query_dim);
         }
         // After one refresh the cache is used as it is, even if the source changed again meanwhile.
-        if (!refreshed ? needs_refresh(spi, collection) : !OidIsValid(collection.cache_relation)) {
-            outcome = refresh_collection(spi, name);
+        if (!refreshed ? needs_refresh(collection) : !OidIsValid(collection.cache_relation)) {
+            outcome = refresh_collection(name);
             refreshed = true;
             continue;
         }
@@ -150,8 +161,66 @@ ReadyCollection prepare_collection(SpiSession& spi, const std::string& name, Oid
                    {}, "Try again.");
 }
 
-// The k nearest rows of a ready collection's cache to query (a vector datum).
-std::vector<Neighbor> nearest(SpiSession& spi, const ReadyCollection& ready, Datum query, int k) {
+const char* metric_suffix(core::Metric metric) {
+    switch (metric) {
+        case core::Metric::InnerProduct: return "_ip";
+        case core::Metric::Cosine: return "_cosine";
+        case core::Metric::L2: break;
+    }
+    return "_l2";
+}
+
+// Caches with fewer rows than this, or asked for more than a tenth of their rows, are searched through
+// SQL, where the planner reads small tables exactly (an index scan may skip a row whose estimated
+// distance misleads it, which only matters when most rows are asked for).
+constexpr double kIndexScanMinRows = 10000;
+
+// The k nearest rows by the cache's rabitq index for the collection's metric, read directly through the
+// index access method: the index returns rows in exact distance order with the distance as its
+// order-by value, so neither planner nor executor is needed - what ORDER BY <operator> LIMIT k does
+// with the same index, minus planning and executor startup. Returns false (and nothing) for small
+// caches and large k (see kIndexScanMinRows) and if the index is missing; the caller then asks SQL.
+bool nearest_by_index(const ReadyCollection& ready, Datum query, int k, std::vector<Neighbor>* result) {
+    const Oid heap_oid = ready.info.cache_relation;
+    return pg_call([&] {
+        const char* heap_name = get_rel_name(heap_oid);
+        if (heap_name == nullptr) return false;
+        char index_name[NAMEDATALEN * 2];
+        snprintf(index_name, sizeof(index_name), "%s%s", heap_name, metric_suffix(ready.info.metric));
+        const Oid index_oid = get_relname_relid(index_name, get_rel_namespace(heap_oid));
+        if (!OidIsValid(index_oid)) return false;
+        Relation heap = table_open(heap_oid, AccessShareLock);
+        const double rows = heap->rd_rel->reltuples;
+        if (rows < kIndexScanMinRows || static_cast<double>(k) * 10 > rows) {
+            table_close(heap, NoLock);
+            return false;
+        }
+        Relation index = index_open(index_oid, AccessShareLock);
+        Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
+        IndexScanDesc scan = index_beginscan(heap, index, snapshot, 0, 1);
+        ScanKeyData order_by;
+        ScanKeyEntryInitialize(&order_by, SK_ORDER_BY, 1, 1, InvalidOid, InvalidOid, InvalidOid, query);
+        index_rescan(scan, nullptr, 0, &order_by, 1);
+        TupleTableSlot* slot = table_slot_create(heap, nullptr);
+        int found = 0;
+        while (found < k && index_getnext_slot(scan, ForwardScanDirection, slot)) {
+            bool id_is_null;
+            const Datum id = slot_getattr(slot, 1, &id_is_null);
+            if (scan->xs_orderbynulls[0] || id_is_null) elog(ERROR, "rabitq index scan returned no distance");
+            result->push_back({DatumGetInt64(id), DatumGetFloat8(scan->xs_orderbyvals[0])});
+            ++found;
+        }
+        ExecDropSingleTupleTableSlot(slot);
+        index_endscan(scan);
+        UnregisterSnapshot(snapshot);
+        index_close(index, NoLock);
+        table_close(heap, NoLock);
+        return true;
+    });
+}
+
+// The same through SQL (the planner picks the index, or a sequential scan for small caches).
+std::vector<Neighbor> nearest_by_sql(const ReadyCollection& ready, Datum query, int k) {
     const std::string schema = extension_schema_sql();
     const std::string relation = pg_call([&] {
         const Oid oid = ready.info.cache_relation;
@@ -160,11 +229,20 @@ std::vector<Neighbor> nearest(SpiSession& spi, const ReadyCollection& ready, Dat
     const std::string distance = "embedding OPERATOR(" + schema + "." + metric_operator(ready.info.metric) + ") $1";
     const std::string sql = "SELECT id, " + distance + " FROM " + relation + " ORDER BY " + distance +
                             " LIMIT " + std::to_string(k);
+    SpiSession spi;
     const uint64_t rows = spi.execute(kept_plan(sql, {vector_type_oid()}), &query, nullptr, false);
     std::vector<Neighbor> result;
     result.reserve(rows);
     for (uint64_t row = 0; row < rows; ++row) result.push_back({spi.int64_value(row, 1), spi.float_value(row, 2)});
+    spi.finish();
     return result;
+}
+
+// The k nearest rows of a ready collection's cache to query (a vector datum), nearest first.
+std::vector<Neighbor> nearest(const ReadyCollection& ready, Datum query, int k) {
+    std::vector<Neighbor> result;
+    if (nearest_by_index(ready, query, k, &result)) return result;
+    return nearest_by_sql(ready, query, k);
 }
 
 int vector_dim(Datum value) {
@@ -206,11 +284,9 @@ RULAKE_FUNCTION(rulake_search) {
         const MaterializedResult result = begin_materialized_result(fcinfo);
 
         RoleScope as_extension_owner(extension_owner(), false, nullptr);
-        SpiSession spi;
-        const ReadyCollection ready = prepare_collection(spi, name, caller, vector_dim(query));
-        const std::vector<Neighbor> neighbors = nearest(spi, ready, query, k);
+        const ReadyCollection ready = prepare_collection(name, caller, vector_dim(query));
+        const std::vector<Neighbor> neighbors = nearest(ready, query, k);
         count_queries(ready, 1);
-        spi.finish();
         for (const Neighbor& n : neighbors) {
             Datum values[2] = {Int64GetDatum(n.id), Float8GetDatum(n.distance)};
             bool nulls[2] = {false, false};
@@ -256,16 +332,14 @@ RULAKE_FUNCTION(rulake_search_batch) {
         const int query_dim = count > 0 ? vector_dim(elements[0]) : -1;
 
         RoleScope as_extension_owner(extension_owner(), false, nullptr);
-        SpiSession spi;
-        const ReadyCollection ready = prepare_collection(spi, name, caller, query_dim);
+        const ReadyCollection ready = prepare_collection(name, caller, query_dim);
         std::vector<std::vector<Neighbor>> answers;
         answers.reserve(static_cast<size_t>(count));
         for (int i = 0; i < count; ++i) {
             require_query_dim(ready.info, vector_dim(elements[i]));
-            answers.push_back(nearest(spi, ready, elements[i], k));
+            answers.push_back(nearest(ready, elements[i], k));
         }
         count_queries(ready, count);
-        spi.finish();
         for (int i = 0; i < count; ++i) {
             for (const Neighbor& n : answers[static_cast<size_t>(i)]) {
                 Datum values[3] = {Int32GetDatum(i + 1), Int64GetDatum(n.id), Float8GetDatum(n.distance)};
@@ -322,20 +396,18 @@ RULAKE_FUNCTION(rulake_search_federated) {
         };
         std::vector<Candidate> candidates;
         RoleScope as_extension_owner(extension_owner(), false, nullptr);
-        SpiSession spi;
         std::string first_metric;
         for (size_t c = 0; c < names.size(); ++c) {
-            const ReadyCollection ready = prepare_collection(spi, names[c], caller, query_dim);
+            const ReadyCollection ready = prepare_collection(names[c], caller, query_dim);
             if (c == 0) first_metric = ready.info.metric_name;
             if (ready.info.metric_name != first_metric) {
                 throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "collections of a federated search must share one metric",
                                "\"" + names[0] + "\" uses " + first_metric + ", \"" + names[c] + "\" uses " +
                                    ready.info.metric_name + ".");
             }
-            for (const Neighbor& n : nearest(spi, ready, query, request)) candidates.push_back({c, n});
+            for (const Neighbor& n : nearest(ready, query, request)) candidates.push_back({c, n});
             count_queries(ready, 1);
         }
-        spi.finish();
         // NaN (cosine distance to a zero vector) sorts last, as ORDER BY sorts it.
         const auto key = [](const Candidate& c) {
             return std::isnan(c.neighbor.distance) ? HUGE_VAL : c.neighbor.distance;
