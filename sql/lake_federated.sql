@@ -6,7 +6,7 @@ CREATE TABLE lake_shard_c (id bigint, embedding vector(16));
 CREATE TABLE lake_all_points AS
 SELECT i::bigint AS id, ARRAY(SELECT round((sin(i * 0.37 + d * 1.3) + cos(i * 0.011 * d))::numeric, 4)
                         FROM generate_series(1, 16) d)::real[]::vector(16) AS embedding
-  FROM generate_series(1, 9000) i;
+  FROM generate_series(1, 36000) i;
 INSERT INTO lake_shard_a SELECT * FROM lake_all_points WHERE id % 3 = 0;
 INSERT INTO lake_shard_b SELECT * FROM lake_all_points WHERE id % 3 = 1;
 INSERT INTO lake_shard_c SELECT * FROM lake_all_points WHERE id % 3 = 2;
@@ -15,16 +15,17 @@ SELECT rulake.create_collection('shard_a', 'shards', 'lake_shard_a');
 SELECT rulake.create_collection('shard_b', 'shards', 'lake_shard_b');
 SELECT rulake.create_collection('shard_c', 'shards', 'lake_shard_c');
 SELECT * FROM rulake.refresh_all();
--- Each cache has a rabitq index with several lists (one per ~1000 rows).
+-- Each cache has a rabitq index with several lists (one per ~1000 rows), and at 12000 rows it is
+-- searched through that index.
 SELECT c.name, (rabitq_index_summary(i.indexrelid) ->> 'lists')::int > 1 AS several_lists
   FROM rulake.collections c JOIN rulake.cache_entries e USING (witness) JOIN pg_index i ON i.indrelid = e.cache_relation::regclass
  ORDER BY c.name;
 
 CREATE TABLE lake_queries AS SELECT q AS query_no, embedding AS query FROM lake_all_points
-  JOIN generate_series(1, 30) q ON id = q * 297 + 5;
+  JOIN generate_series(1, 30) q ON id = q * 1187 + 5;
 
 -- Recall@10 of the federated search against exact search over the union, probing one list of each
--- shard's index (of 3): an approximate search, which the per-shard over-request keeps close to exact.
+-- shard's index (of 12): an approximate search, which the per-shard over-request keeps close to exact.
 SET rabitq.probes = 1;
 WITH federated AS (
     SELECT q.query_no, f.id FROM lake_queries q,

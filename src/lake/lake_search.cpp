@@ -11,15 +11,15 @@
 // than the ttl; frozen: only while there is no cache at all - and a changed generation (or no cache)
 // runs rulake._refresh_collection, which primes or shares a cache under the refresh lock. Then the cache
 // relation's rabitq index for the collection's metric is scanned for the k nearest rows, in exact
-// distance order (as ORDER BY <metric operator> LIMIT k would, without planner or executor); distance
-// is the value of the metric's operator (<->, <#> or <=>). The catalog and the cache are read as the
-// extension owner (RoleScope); generation_sql runs as the collection's owner.
+// distance order (as ORDER BY <metric operator> LIMIT k would, without planner or executor); caches of
+// fewer than 10000 rows, and k above a tenth of the rows, are answered exactly by reading every row.
+// distance is the value of the metric's operator (<->, <#> or <=>). The catalog and the cache are read
+// as the extension owner (RoleScope); generation_sql runs as the collection's owner.
 //
 // This is the hot path, so it keeps the caller's search_path (changing it costs a search path
-// recomputation per call): the catalog is read by index without SQL (lake_catalog_rows.hpp), the
-// cache through its index, and the only SQL run here - the call of rulake._refresh_collection and the
-// fallback query should an index be missing - names its relation, operator and function with their
-// schemas, so no object a caller creates can be picked.
+// recomputation per call): the catalog is read by index without SQL (lake_catalog_rows.hpp), the cache
+// through its index or a scan, and the only SQL run here is the call of rulake._refresh_collection,
+// named with its schema, so no object a caller creates can be picked.
 //
 // Counters (lake_stats.hpp): a query served without priming or sharing is a hit, otherwise a miss
 // (search_batch counts every query of the batch; only the first can be a miss).
@@ -73,15 +73,6 @@ struct ReadyCollection {
     CollectionInfo info;
     bool hit = true;  // served without priming or sharing
 };
-
-const char* metric_operator(core::Metric metric) {
-    switch (metric) {
-        case core::Metric::InnerProduct: return "<#>";
-        case core::Metric::Cosine: return "<=>";
-        case core::Metric::L2: break;
-    }
-    return "<->";
-}
 
 void require_positive_k(FunctionCallInfo fcinfo, int argno) {
     require_argument(fcinfo, argno, "k");
@@ -170,16 +161,16 @@ const char* metric_suffix(core::Metric metric) {
     return "_l2";
 }
 
-// Caches with fewer rows than this, or asked for more than a tenth of their rows, are searched through
-// SQL, where the planner reads small tables exactly (an index scan may skip a row whose estimated
-// distance misleads it, which only matters when most rows are asked for).
+// Caches with fewer rows than this, or asked for more than a tenth of their rows, are read whole and
+// answered exactly: for them a scan of every row costs about what the index costs, and an index scan may
+// skip a row whose estimated distance misleads it, which matters when most rows are asked for.
 constexpr double kIndexScanMinRows = 10000;
 
 // The k nearest rows by the cache's rabitq index for the collection's metric, read directly through the
 // index access method: the index returns rows in exact distance order with the distance as its
-// order-by value, so neither planner nor executor is needed - what ORDER BY <operator> LIMIT k does
-// with the same index, minus planning and executor startup. Returns false (and nothing) for small
-// caches and large k (see kIndexScanMinRows) and if the index is missing; the caller then asks SQL.
+// order-by value - what ORDER BY <operator> LIMIT k does with the same index, without planner or
+// executor. Returns false (and nothing) for small caches and large k (kIndexScanMinRows) and if the
+// index is missing; the caller then reads the cache exactly.
 bool nearest_by_index(const ReadyCollection& ready, Datum query, int k, std::vector<Neighbor>* result) {
     const Oid heap_oid = ready.info.cache_relation;
     return pg_call([&] {
@@ -219,22 +210,80 @@ bool nearest_by_index(const ReadyCollection& ready, Datum query, int k, std::vec
     });
 }
 
-// The same through SQL (the planner picks the index, or a sequential scan for small caches).
-std::vector<Neighbor> nearest_by_sql(const ReadyCollection& ready, Datum query, int k) {
-    const std::string schema = extension_schema_sql();
-    const std::string relation = pg_call([&] {
-        const Oid oid = ready.info.cache_relation;
-        return std::string(quote_qualified_identifier(get_namespace_name(get_rel_namespace(oid)), get_rel_name(oid)));
+// The exact k nearest rows: every row of the cache is read and scored with the SQL operator's own
+// arithmetic (core::exact_order_key); ties go to the smaller id, NaN distances (cosine of a zero
+// vector) sort last, as ORDER BY sorts them.
+std::vector<Neighbor> nearest_exact(const ReadyCollection& ready, Datum query, int k) {
+    const core::Metric metric = ready.info.metric;
+    const auto dim = static_cast<size_t>(ready.info.dim);
+    const float* q = pg_call([&] { return pg::datum_get_vector(query)->x; });
+    struct Scored {
+        double key;
+        int64_t id;
+        bool operator<(const Scored& o) const {  // "worse than": the max-heap keeps the k best
+            const bool nan = std::isnan(key), other_nan = std::isnan(o.key);
+            if (nan != other_nan) return other_nan;
+            if (!nan && key != o.key) return key < o.key;
+            return id < o.id;
+        }
+    };
+    std::vector<Scored> best;  // a max-heap of at most k entries
+    best.reserve(static_cast<size_t>(k) + 1);
+    Relation heap = nullptr;
+    Snapshot snapshot = nullptr;
+    TableScanDesc scan = nullptr;
+    TupleTableSlot* slot = nullptr;
+    MemoryContext rows_context = nullptr;
+    pg_call([&] {
+        heap = table_open(ready.info.cache_relation, AccessShareLock);
+        snapshot = RegisterSnapshot(GetTransactionSnapshot());
+        scan = table_beginscan(heap, snapshot, 0, nullptr);
+        slot = table_slot_create(heap, nullptr);
+        rows_context = AllocSetContextCreate(CurrentMemoryContext, "ruLake exact search", ALLOCSET_DEFAULT_SIZES);
     });
-    const std::string distance = "embedding OPERATOR(" + schema + "." + metric_operator(ready.info.metric) + ") $1";
-    const std::string sql = "SELECT id, " + distance + " FROM " + relation + " ORDER BY " + distance +
-                            " LIMIT " + std::to_string(k);
-    SpiSession spi;
-    const uint64_t rows = spi.execute(kept_plan(sql, {vector_type_oid()}), &query, nullptr, false);
+    for (uint64_t row = 0;; ++row) {
+        int64_t id = 0;
+        const pg::VectorDatum* vector = nullptr;
+        const bool more = pg_call([&] {
+            if ((row & 1023) == 0) {
+                CHECK_FOR_INTERRUPTS();
+                MemoryContextReset(rows_context);
+            }
+            if (!table_scan_getnextslot(scan, ForwardScanDirection, slot)) return false;
+            bool id_is_null, vector_is_null;
+            id = DatumGetInt64(slot_getattr(slot, 1, &id_is_null));
+            const Datum datum = slot_getattr(slot, 2, &vector_is_null);
+            if (id_is_null || vector_is_null) elog(ERROR, "cache relation has a NULL value");
+            MemoryContext old = MemoryContextSwitchTo(rows_context);
+            vector = pg::datum_get_vector(datum);
+            MemoryContextSwitchTo(old);
+            return true;
+        });
+        if (!more) break;
+        if (static_cast<size_t>(vector->dim) != dim) {
+            throw SqlError(ERRCODE_DATA_CORRUPTED, "cache relation holds a vector of another dimension");
+        }
+        const Scored candidate{core::exact_order_key(metric, q, vector->x, dim), id};
+        if (best.size() < static_cast<size_t>(k)) {
+            best.push_back(candidate);
+            std::push_heap(best.begin(), best.end());
+        } else if (candidate < best.front()) {
+            std::pop_heap(best.begin(), best.end());
+            best.back() = candidate;
+            std::push_heap(best.begin(), best.end());
+        }
+    }
+    pg_call([&] {
+        ExecDropSingleTupleTableSlot(slot);
+        table_endscan(scan);
+        UnregisterSnapshot(snapshot);
+        table_close(heap, NoLock);
+        MemoryContextDelete(rows_context);
+    });
+    std::sort_heap(best.begin(), best.end());
     std::vector<Neighbor> result;
-    result.reserve(rows);
-    for (uint64_t row = 0; row < rows; ++row) result.push_back({spi.int64_value(row, 1), spi.float_value(row, 2)});
-    spi.finish();
+    result.reserve(best.size());
+    for (const Scored& s : best) result.push_back({s.id, core::order_key_to_distance(metric, s.key)});
     return result;
 }
 
@@ -242,7 +291,7 @@ std::vector<Neighbor> nearest_by_sql(const ReadyCollection& ready, Datum query, 
 std::vector<Neighbor> nearest(const ReadyCollection& ready, Datum query, int k) {
     std::vector<Neighbor> result;
     if (nearest_by_index(ready, query, k, &result)) return result;
-    return nearest_by_sql(ready, query, k);
+    return nearest_exact(ready, query, k);
 }
 
 int vector_dim(Datum value) {
