@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # The ruLake benchmark. Starts a private cluster, loads the SIFT 50k data set (128 dims) and measures:
 #   1. the overhead of rulake.search over a direct ORDER BY embedding <-> q LIMIT 10 on the same rows
-#      with the same kind of rabitq index: QPS of both through pgbench -M prepared (target: ratio >= 0.9).
-#      The two alternate in short rounds and the ratio is the median of the per-round ratios, so that
-#      the load of a shared machine hits both alike;
+#      with the same kind of rabitq index, through pgbench -M prepared (target: QPS ratio >= 0.9), two
+#      ways: (a) one pgbench run mixing both scripts 1:1 - every client picks one at random per
+#      transaction, so both meet the same load - where the QPS ratio is the inverse ratio of the two
+#      scripts' mean latencies (median over ROUNDS runs); (b) separate runs of each, alternating, where
+#      the ratio is that of their transactions per second (median of per-round ratios; on a shared
+#      machine the load changes between runs, so this one is noisier);
 #   2. prime time (rulake.refresh of a collection on the table: copy into the cache relation, rabitq
-#      index build, analyze), measured on the loaded rows and extrapolated linearly to one million;
+#      index build, analyze), measured on a fifth of the rows and on all of them, and extrapolated to a
+#      million (linearly, and with the growth exponent measured between the two);
 #   3. rulake.search_batch throughput (queries per second, 100 queries per call);
 #   4. recall@10 of both paths against the data set's exact ground truth, for reference.
 #
-# Usage: [RULAKE_PREFIX=/tmp/pg-x] [ROWS=50000] [DURATION=10] [CLIENTS=2] [ROUNDS=6] bench/lake/run.sh
+# Usage: [RULAKE_PREFIX=/tmp/pg-x] [ROWS=50000] [DURATION=10] [CLIENTS=2] [ROUNDS=5] bench/lake/run.sh
 # Needs the extension built and installed into RULAKE_PREFIX (scripts/private-pg.sh does that) or into
 # the system server. Run as root (the cluster runs as postgres). Prints a summary at the end and writes
-# it to bench/lake/results-latest.txt.
+# it to bench/lake/results-latest.txt (bench/lake/results.md keeps a commented copy).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rows=${ROWS:-50000}
 duration=${DURATION:-10}
 clients=${CLIENTS:-2}
-rounds=${ROUNDS:-6}
+rounds=${ROUNDS:-5}
 shared=${RULAKE_SHARED:-$root/../shared}
 data=$shared/data/sift-128-50k
 if [ -n "${RULAKE_PREFIX:-}" ]; then
@@ -69,12 +73,29 @@ psql_q <<<"CREATE INDEX items_rabitq ON items USING rabitq (embedding vector_l2_
 index_ms=$(ms "$start")
 
 echo "== prime"
-psql_q <<<"SELECT rulake.create_backend('db', 'local'); SELECT rulake.create_collection('sift', 'db', 'items');" >/dev/null
-start=$(psql_q <<<"SELECT clock_timestamp()")
-outcome=$(psql_q <<<"SELECT rulake.refresh('sift')")
-prime_ms=$(ms "$start")
-[ "$outcome" = primed ] || { echo "unexpected refresh outcome: $outcome"; exit 1; }
+# A fifth of the rows first, to see how prime time grows, then all of them.
+small=$((rows / 5))
+psql_q <<SQL >/dev/null
+CREATE TABLE items_small AS SELECT * FROM items WHERE id < $small;
+ANALYZE items_small;
+SELECT rulake.create_backend('db', 'local');
+SELECT rulake.create_collection('sift_small', 'db', 'items_small');
+SELECT rulake.create_collection('sift', 'db', 'items');
+SQL
+prime() {  # COLLECTION -> ms
+  local start outcome
+  start=$(psql_q <<<"SELECT clock_timestamp()")
+  outcome=$(psql_q <<<"SELECT rulake.refresh('$1')")
+  [ "$outcome" = primed ] || { echo "unexpected refresh outcome: $outcome" >&2; exit 1; }
+  ms "$start"
+}
+prime_small_ms=$(prime sift_small)
+prime_ms=$(prime sift)
+# Extrapolation to a million rows: linear, and with the growth exponent measured between the two sizes.
 prime_per_million_s=$(awk -v ms="$prime_ms" -v n="$rows" 'BEGIN { printf "%.1f", ms / 1000 * 1000000 / n }')
+prime_exponent=$(awk -v a="$prime_small_ms" -v b="$prime_ms" 'BEGIN { printf "%.2f", log(b / a) / log(5) }')
+prime_per_million_fit_s=$(awk -v ms="$prime_ms" -v n="$rows" -v e="$prime_exponent" \
+  'BEGIN { printf "%.1f", ms / 1000 * (1000000 / n) ^ e }')
 
 cat >"$work/direct.sql" <<'SQL'
 \set i random(0, 999)
@@ -93,11 +114,27 @@ bench() {  # SCRIPT SECONDS -> tps
   as_pg "'$bindir/pgbench' -h '$work' -p $port -n -M prepared -c $clients -j $clients -T $2 -f '$work/$1' postgres" 2>&1 |
     awk '/^tps = / { print $3 }'
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 echo "== warm-up"
 bench direct.sql 5 >/dev/null
 bench lake.sql 5 >/dev/null
+# (a) mixed runs: per-script mean latencies of one run.
+: >"$work/mixed"
+for r in $(seq 1 "$rounds"); do
+  as_pg "'$bindir/pgbench' -h '$work' -p $port -n -M prepared -c $clients -j $clients -T $duration \
+         -f '$work/direct.sql@1' -f '$work/lake.sql@1' postgres" 2>&1 |
+    awk '/^SQL script 1/ { s = 1 } /^SQL script 2/ { s = 2 }
+         /latency average/ && s { l[s] = $(NF - 1) }
+         END { printf "%.4f %s %s\n", l[1] / l[2], l[1], l[2] }' | tee -a "$work/mixed" |
+    awk -v r="$r" -v n="$rounds" '{ printf "== mixed round %d of %d: latency direct %s ms, rulake.search %s ms, ratio %s\n", r, n, $2, $3, $1 }'
+done
+mixed_ratio=$(cut -d' ' -f1 "$work/mixed" | median)
+mixed_ratios=$(cut -d' ' -f1 "$work/mixed" | tr '\n' ' ')
+mixed_direct_ms=$(cut -d' ' -f2 "$work/mixed" | median)
+mixed_lake_ms=$(cut -d' ' -f3 "$work/mixed" | median)
+
+# (b) separate, alternating runs.
 : >"$work/direct.tps"; : >"$work/lake.tps"; : >"$work/ratio"
 for r in $(seq 1 "$rounds"); do
   # Alternate which goes first, so neither always follows the other.
@@ -134,13 +171,15 @@ SQL
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 summary=$(cat <<TXT
-ruLake benchmark, $(date -u +%Y-%m-%d) - SIFT ${rows} x 128 (L2), $clients pgbench clients, median of $rounds x ${duration}s runs
+ruLake benchmark, $(date -u +%Y-%m-%d) - SIFT ${rows} x 128 (L2), $clients pgbench clients, $rounds rounds of ${duration}s per measurement
 machine: $(nproc) cores ($cpu), shared with other work; shared_buffers 512MB
-rulake.search QPS:            $lake_qps (median)
-direct ORDER BY <-> LIMIT 10: $direct_qps (median)
-QPS ratio (search / direct):  $ratio   (target >= 0.9; median of per-round ratios: $ratios)
+QPS ratio, mixed runs:        $mixed_ratio   (target >= 0.9; mean latency direct $mixed_direct_ms ms / rulake.search $mixed_lake_ms ms; per run: $mixed_ratios)
+QPS ratio, separate runs:     $ratio   (median of per-round ratios: $ratios)
+rulake.search QPS:            $lake_qps (median of separate runs)
+direct ORDER BY <-> LIMIT 10: $direct_qps (median of separate runs)
 search_batch (100 per call):  $batch_qps queries/s
-prime ($rows rows):           $(printf '%.0f' "$prime_ms") ms   -> about $prime_per_million_s s per million vectors (linear extrapolation)
+prime ($small / $rows rows):   $(printf '%.0f' "$prime_small_ms") / $(printf '%.0f' "$prime_ms") ms (copy + rabitq index build + analyze; time ~ rows^$prime_exponent)
+prime per million vectors:    about $prime_per_million_s s if linear, $prime_per_million_fit_s s with the measured exponent (extrapolated, not measured)
 CREATE INDEX on the table:    $(printf '%.0f' "$index_ms") ms (for comparison)
 recall@10 (search, direct):   $recall
 TXT
