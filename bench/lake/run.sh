@@ -16,7 +16,7 @@
 # Usage: [RULAKE_PREFIX=/tmp/pg-x] [ROWS=50000] [DURATION=10] [CLIENTS=2] [ROUNDS=5] bench/lake/run.sh
 # Needs the extension built and installed into RULAKE_PREFIX (scripts/private-pg.sh does that) or into
 # the system server. Run as root (the cluster runs as postgres). Prints a summary at the end and writes
-# it to bench/lake/results-latest.txt (bench/lake/results.md keeps a commented copy).
+# it to bench/out/lake-results.txt (bench/lake/results.md keeps a commented copy).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -186,4 +186,5 @@ TXT
 )
 echo
 echo "$summary"
-echo "$summary" >"$here/results-latest.txt"
+mkdir -p "$root/bench/out"
+echo "$summary" >"$root/bench/out/lake-results.txt"
