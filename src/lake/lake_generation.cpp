@@ -1,0 +1,42 @@
+// Generations of sources, for the refresh code in 30_lake.sql (internal SQL functions, not executable
+// by PUBLIC):
+//   rulake._source_generation(collection text) -> jsonb
+//       the collection's source generation now (a JSON number or string; see lake_catalog.hpp)
+//   rulake._evaluate_generation_sql(sql text, owner oid, search_path text) -> jsonb
+//       the value of a generation query run as owner (used to validate generation_sql when a
+//       collection is created)
+#include <string>
+
+#include "rulake/core/metric.hpp"
+#include "lake_values.hpp"
+#include "lake_catalog.hpp"
+#include "lake_roles.hpp"
+
+using namespace rulake::lake;
+using rulake::pg::guard_entry;
+
+// rulake._source_generation(collection text) -> jsonb
+RULAKE_FUNCTION(rulake_internal_source_generation) {
+    return guard_entry([&]() -> Datum {
+        require_argument(fcinfo, 0, "collection");
+        const std::string name = text_argument(fcinfo, 0);
+        RoleScope as_extension_owner(extension_owner(), false);
+        const CollectionInfo collection = load_collection(name);
+        const rulake::core::Generation generation = current_generation(collection);
+        return generation_to_jsonb(generation);
+    });
+}
+
+// rulake._evaluate_generation_sql(sql text, owner oid, search_path text) -> jsonb
+RULAKE_FUNCTION(rulake_internal_evaluate_generation_sql) {
+    return guard_entry([&]() -> Datum {
+        require_argument(fcinfo, 0, "generation_sql");
+        require_argument(fcinfo, 1, "owner");
+        require_argument(fcinfo, 2, "search_path");
+        const std::string sql = text_argument(fcinfo, 0);
+        const Oid owner = PG_GETARG_OID(1);
+        const std::string search_path = text_argument(fcinfo, 2);
+        const rulake::core::Generation generation = evaluate_generation_sql(sql, owner, search_path);
+        return generation_to_jsonb(generation);
+    });
+}
