@@ -99,5 +99,6 @@ SELECT count(*) FILTER (WHERE p.prokind = 'f') AS functions,
        count(*) FILTER (WHERE p.prokind = 'a' AND p.proparallel <> 's') AS aggregates_not_parallel_safe
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rulake'
-WHERE p.prorettype = 'vector'::regtype OR 'vector'::regtype = ANY (p.proargtypes::oid[])
-   OR p.proname IN ('vector_typmod_in', 'vector_typmod_out', 'vector_combine');
+WHERE (p.prorettype = 'vector'::regtype OR 'vector'::regtype = ANY (p.proargtypes::oid[])
+       OR p.proname IN ('vector_typmod_in', 'vector_typmod_out', 'vector_combine'))
+  AND p.pronamespace <> 'rulake'::regnamespace;   -- ruLake's search functions read tables: not immutable
