@@ -42,6 +42,11 @@ SELECT rulake.bundle_witness('x', 1, 0, 1, '{"n": 7}');
 
 -- Reading sidecars. RULAKE_FIXTURES is the absolute path of this repository's test/fixtures.
 \getenv fixtures RULAKE_FIXTURES
+-- Server files are read only inside rulake.allowed_dirs (empty by default: nothing is allowed).
+SELECT rulake.read_bundle(:'fixtures' || '/table.rulake.json');
+SET rulake.allowed_dirs = '/nonexistent/rulake';
+SELECT rulake.read_bundle('/etc/table.rulake.json');
+SET rulake.allowed_dirs = :'fixtures';
 SELECT jsonb_pretty(rulake.read_bundle(:'fixtures' || '/table.rulake.json'));
 -- The witness a sidecar carries is the one bundle_witness computes from its fields.
 SELECT b->>'rvf_witness' = rulake.bundle_witness(b->>'data_ref', (b->>'dim')::bigint, (b->>'rotation_seed')::numeric,
@@ -61,6 +66,14 @@ SELECT rulake.read_bundle(:'fixtures' || '/tampered.table.rulake.json');
 SELECT rulake.read_bundle('/nonexistent/rulake/table.rulake.json');
 SELECT rulake.read_bundle('/');
 SELECT rulake.read_bundle('relative/table.rulake.json');
+-- ".." is resolved before the check: staying inside the allowed directory is fine, leaving it is not.
+SELECT rulake.read_bundle(:'fixtures' || '/../fixtures/table.rulake.json') ->> 'dim' AS dim;
+DO $$
+BEGIN
+  PERFORM rulake.read_bundle(current_setting('rulake.allowed_dirs') || '/../fixtures/../table.rulake.json');
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE NOTICE 'refused: the directory is outside rulake.allowed_dirs';
+END $$;
 
 -- Only superusers and members of pg_read_server_files may read server files.
 CREATE ROLE regress_lake_reader;

@@ -12,6 +12,7 @@
 #include "rulake/core/decimal_text.hpp"
 #include "rulake/core/error.hpp"
 #include "rulake/core/witness.hpp"
+#include "lake_paths.hpp"
 #include "lake_values.hpp"
 
 extern "C" {
@@ -72,8 +73,10 @@ RULAKE_FUNCTION(rulake_bundle_witness) {
 }
 
 // rulake.read_bundle(path text) RETURNS jsonb: the verified sidecar at an absolute server path.
-// Requires superuser or pg_read_server_files. Errors: missing or unreadable file, caps exceeded,
-// malformed sidecar, witness mismatch (see rulake::core::parse_bundle_json).
+// Requires superuser or pg_read_server_files, and the file's directory must lie inside
+// rulake.allowed_dirs (the file name is validated and must not resolve outside its directory).
+// Errors: missing or unreadable file, caps exceeded, malformed sidecar, witness mismatch (see
+// rulake::core::parse_bundle_json).
 RULAKE_FUNCTION(rulake_read_bundle) {
     return rulake::pg::guard_entry([&]() -> Datum {
         require_server_file_access();
@@ -82,6 +85,9 @@ RULAKE_FUNCTION(rulake_read_bundle) {
         if (path.empty() || path[0] != '/') {
             throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "bundle path must be absolute", "The path is \"" + path + "\".");
         }
-        return rulake::lake::bundle_to_jsonb(rulake::core::read_bundle_file(path));
+        const size_t slash = path.find_last_of('/');
+        const std::string directory = slash == 0 ? "/" : path.substr(0, slash);
+        const std::string resolved = rulake::lake::file_in_directory(directory, path.substr(slash + 1), "bundle");
+        return rulake::lake::bundle_to_jsonb(rulake::core::read_bundle_file(resolved));
     });
 }
