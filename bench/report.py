@@ -155,7 +155,7 @@ def plot(res, peers, png_path):
                      f"\"{peer['peer']} (published {peer['qps_ratio_at_095']}× seq scan at 0.95)\"")
     lo = min([p["recall"] for i in res["indexes"] for p in i["points"]] + [0.95])
     script = "\n".join(blocks + [
-        "set terminal pngcairo size 1000,650 font ',11'",
+        "set terminal pngcairo size 1000,650 font ',11' noenhanced",
         f"set output '{png_path}'",
         f"set title 'rabitq on {res['dataset']} ({res['rows']:,} × {res['dim']}): recall@10 vs single-client QPS "
         "(labels: probes)'",
