@@ -191,16 +191,27 @@ def sweep(cluster, args, script, nq, idx):
     check_plan(cluster, base_opts + ["rabitq.probes=1"], f"Index Scan using {INDEX_NAME} on base")
     cluster.psql(f"SELECT pg_prewarm('{INDEX_NAME}'); SELECT pg_prewarm('base');")
     points = []
+    idx["sweep_end"] = "end of the probes list"
     for probes in [int(x) for x in args.probes.split(",")]:
         opts = base_opts + [f"rabitq.probes={probes}"]
         t0 = time.time()
-        r = recall(cluster, opts, nq)
+        try:
+            r = recall(cluster, opts, nq)
+        except RuntimeError as e:
+            if not points:
+                raise
+            # Reported, not hidden: e.g. a probes value above what the index accepts.
+            idx["sweep_end"] = f"probes={probes} failed: {str(e).splitlines()[0]}"
+            log(idx["sweep_end"])
+            break
         points.append({"probes": probes, "recall": r, "recall_run_s": time.time() - t0, "qps_runs": [], "load": []})
         log(f"rerank={idx['rerank']} probes={probes}: recall@10 {r:.4f} ({time.time() - t0:.1f} s)")
         if r >= args.stop_recall:
+            idx["sweep_end"] = f"recall reached {args.stop_recall}"
             break
         if len(points) >= 3 and points[-1]["recall"] == points[-2]["recall"] == points[-3]["recall"]:
-            log("recall stopped changing (all lists probed?): ending the sweep")
+            idx["sweep_end"] = "recall stopped changing over three probes values"
+            log(idx["sweep_end"])
             break
     for _ in range(args.repeats):
         for pt in points:

@@ -124,7 +124,7 @@ def markdown(res, peers, png_name):
         for p in idx["points"]:
             L.append(f"| {p['probes']} | {p['recall']:.4f} | {p['qps']:.1f} | {p['qps'] / seq['qps']:.1f}× | "
                      f"{', '.join(f'{q:.1f}' for q in p['qps_runs'])} | {'; '.join(p['load'])} |")
-        L.append("")
+        L += ["", f"Sweep ended: {idx.get('sweep_end', '?')}.", ""]
     L += ["## First probes value reaching a recall (measured points only)", "",
           "| rerank | recall@10 ≥ | probes | measured recall | QPS | × seq scan |", "|---|---:|---:|---:|---:|---:|"]
     for rerank, t, pt, ratio in summary_rows(res):
