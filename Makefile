@@ -32,7 +32,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 SHLIB_LINK += -lstdc++ -lm -lcrypto -lpthread
 
 PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
-PG_CPPFLAGS = -Iinclude -isystem $(PG_INCLUDE_SERVER)
+PG_CPPFLAGS = -Iinclude -isystem /usr/include/eigen3 -isystem $(PG_INCLUDE_SERVER)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread
 override with_llvm = no
 override autodepend = yes
@@ -52,8 +52,8 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
 # ---------------------------------------------------------------------------
 # Core unit tests (GoogleTest) and microbenchmarks (Google Benchmark).
 UNIT_DIR   := build/unit$(if $(SANITIZE),-san)
-UNIT_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread -Iinclude \
-              $(if $(SANITIZE),-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+UNIT_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread -Iinclude -isystem /usr/include/eigen3 \
+              $(if $(SANITIZE),-O1 -fsanitize=address -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
 UNIT_SRCS  := $(sort $(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS := $(patsubst src/core/%.cpp,$(UNIT_DIR)/core/%.o,$(CORE_SRCS))
 UNIT_TEST_OBJS := $(patsubst test/unit/%.cpp,$(UNIT_DIR)/test/%.o,$(UNIT_SRCS))

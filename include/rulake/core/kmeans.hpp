@@ -15,7 +15,10 @@ struct KMeansOptions {
     uint32_t iterations = 10;      // Lloyd passes after k-means++ style seeding
     uint64_t seed = 42;            // same data + seed = same centroids
     unsigned threads = 1;          // worker threads (>= 1)
-    Metric metric = Metric::L2;    // Cosine / InnerProduct: spherical k-means (centroids normalised)
+    // L2 and InnerProduct: Euclidean k-means on the raw rows (for inner product this minimises the
+    // residuals |o_r - c| that scale the RaBitQ error; the inner-product decomposition holds for any c).
+    // Cosine: spherical k-means (rows and centroids unit-normalised).
+    Metric metric = Metric::L2;
     // Polled by the calling thread every few milliseconds while workers run; return true to stop.
     // On stop, every worker is joined before core::Error(Cancelled) is thrown.
     std::function<bool()> should_cancel;
@@ -24,10 +27,15 @@ struct KMeansOptions {
 };
 
 // Trains lists centroids from n sample rows of dim floats (row-major). Returns lists * dim floats.
-// If n < lists, the number of centroids is n (at least 1). Throws core::Error on bad arguments.
+// If n < lists, the number of centroids is n (the rows themselves); n == 0 gives one zero centroid.
+// Throws core::Error(InvalidArgument) for dim 0, lists 0, threads 0, and core::Error(Cancelled) when
+// should_cancel() returned true (workers joined). Deterministic: the same data, options.seed and
+// options.lists give bit-identical centroids whatever options.threads is.
 std::vector<float> train_kmeans(const float* data, size_t n, uint32_t dim, const KMeansOptions& options);
 
-// Index of the centroid nearest to v (by metric's order key, ties to the lower index).
+// The list a vector belongs to: index of the nearest centroid, ties to the lower index. "Nearest" is
+// the rule k-means assigns by: L2 distance for L2 and InnerProduct (smallest residual), cosine distance
+// for Cosine (a zero vector goes to list 0).
 uint32_t nearest_centroid(const float* v, const float* centroids, uint32_t count, uint32_t dim, Metric metric);
 
 }  // namespace rulake::core

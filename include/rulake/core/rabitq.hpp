@@ -46,14 +46,16 @@ struct RabitqEstimate {
 // Not thread-safe (holds per-list state); cheap to construct per scan.
 class RabitqQuery {
   public:
-    // query: input_dim floats (unit-normalised by the caller for Cosine). query_bits in 1..8 (4 default).
+    // query: input_dim floats (unit-normalised by the caller for Cosine). query_bits in 1..8 (4 default);
+    // other values throw core::Error(InvalidArgument). The query is quantized with deterministic
+    // (round-to-nearest) rounding, so estimates never depend on scan order.
     RabitqQuery(const Rotation& rotation, Metric metric, const float* query, unsigned query_bits = 4);
 
     // Order key between the raw query and a centroid: used to rank lists for probing.
     double centroid_key(const float* centroid) const;
 
     // Prepares the per-list state: centroid is raw (input_dim floats), centroid_rotated is its rotation
-    // (output_dim floats, precomputed at build time).
+    // (output_dim floats, precomputed at build time). Must be called before estimate()/estimate_batch().
     void set_list(const float* centroid, const float* centroid_rotated);
 
     // Estimates for one code of the current list. epsilon scales the error bound (0 gives lower_bound == key).
@@ -63,14 +65,21 @@ class RabitqQuery {
                         RabitqEstimate* out) const;
 
   private:
+    // The estimate and bound for one code given its bit-plane dot product <x_b, q_u>.
+    RabitqEstimate finish(uint32_t bitplane_dot, const RabitqFactors& factors, float epsilon) const;
+
     const Rotation& rotation_;
     Metric metric_;
     unsigned query_bits_;
     std::vector<float> query_raw_, query_rotated_, residual_rotated_;
-    std::vector<uint64_t> planes_;
-    std::vector<uint32_t> dot_scratch_;
-    // per-list constants, set by set_list()
-    float list_query_norm_ = 0, list_query_dot_centroid_ = 0, lower_ = 0, step_ = 0, sum_quantized_ = 0;
+    std::vector<uint32_t> quantized_;
+    std::vector<uint64_t> planes_;  // query_bits_ planes of output_dim / 64 words
+    // Per-list constants, set by set_list(). <x_bar, q_bar> = dot_scale_ * <x_b, q_u> + bits_scale_ * bit_count
+    // + dot_offset_; the error of <o, q> is at most epsilon * (bound_rotation_ * sqrt(1 - d^2) + bound_quantization_) / d
+    // with d = <o_bar, o>.
+    float list_query_norm_ = 0, list_query_dot_centroid_ = 0;
+    float dot_scale_ = 0, bits_scale_ = 0, dot_offset_ = 0;
+    float bound_rotation_ = 0, bound_quantization_ = 0;
 };
 
 }  // namespace rulake::core

@@ -1,0 +1,140 @@
+// aminsert of rabitq: encode the new row against its nearest list's centroid and append the record to
+// that list's tail page, WAL-logged with Generic WAL.
+//
+// Locks: the tail data page (exclusive), then, when it is full, the relation extension lock and the new
+// page, then the list's directory page (exclusive). A backend never waits for a data page while it holds
+// a directory page, so inserters, scans (one shared page lock at a time) and vacuum cannot deadlock.
+// An index built on an empty table has a single list with the zero centroid; rows inserted later go
+// there (a REINDEX trains real lists).
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "rulake/core/kmeans.hpp"
+#include "rulake/core/rabitq.hpp"
+#include "rabitq_am.hpp"
+#include "rulake/pg/vector_datum.hpp"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+}
+
+namespace rulake::am {
+
+namespace {
+
+// Appends one record to list `list`. Plain Postgres code (run under pg_call; no C++ objects).
+void append_record(Relation index, const RabitqMetaData* meta, uint32 list, const uint8* record) {
+    const size_t stride = meta->record_stride;
+    const BlockNumber directory_block = meta->directory_start + static_cast<BlockNumber>(list / kDirectoryEntriesPerPage);
+    const size_t entry_index = list % kDirectoryEntriesPerPage;
+
+    // The list's tail as the directory last recorded it; the chain is followed if it grew meanwhile.
+    Buffer directory = ReadBuffer(index, directory_block);
+    LockBuffer(directory, BUFFER_LOCK_SHARE);
+    BlockNumber tail = reinterpret_cast<RabitqListEntry*>(page_contents(BufferGetPage(directory)))[entry_index].tail;
+    UnlockReleaseBuffer(directory);
+
+    for (;;) {
+        Buffer buffer = ReadBuffer(index, tail);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        Page page = BufferGetPage(buffer);
+        if (page_opaque(page)->kind != static_cast<uint16>(PageKind::Data))
+            elog(ERROR, "rabitq index \"%s\": block %u is not a data page", RelationGetRelationName(index), tail);
+        if (page_opaque(page)->next != InvalidBlockNumber) {
+            tail = page_opaque(page)->next;
+            UnlockReleaseBuffer(buffer);
+            continue;
+        }
+
+        GenericXLogState* state = GenericXLogStart(index);
+        uint32 count = page_opaque(page)->count;
+        Buffer new_buffer = InvalidBuffer;
+        Page target;
+        if (count < meta->records_per_page) {
+            target = GenericXLogRegisterBuffer(state, buffer, 0);
+        } else {
+            // The tail is full: chain a new page to it.
+            LockRelationForExtension(index, ExclusiveLock);
+            new_buffer = ReadBuffer(index, P_NEW);
+            LockBuffer(new_buffer, BUFFER_LOCK_EXCLUSIVE);
+            UnlockRelationForExtension(index, ExclusiveLock);
+            Page old_page = GenericXLogRegisterBuffer(state, buffer, 0);
+            target = GenericXLogRegisterBuffer(state, new_buffer, GENERIC_XLOG_FULL_IMAGE);
+            init_page(target, PageKind::Data);
+            page_opaque(old_page)->next = BufferGetBlockNumber(new_buffer);
+            count = 0;
+        }
+        memcpy(page_contents(target) + count * stride, record, stride);
+        page_opaque(target)->count = count + 1;
+        set_contents_size(target, (count + 1) * stride);
+
+        directory = ReadBuffer(index, directory_block);
+        LockBuffer(directory, BUFFER_LOCK_EXCLUSIVE);
+        Page directory_page = GenericXLogRegisterBuffer(state, directory, 0);
+        RabitqListEntry* entry = reinterpret_cast<RabitqListEntry*>(page_contents(directory_page)) + entry_index;
+        entry->tuples += 1;
+        if (new_buffer != InvalidBuffer) {
+            entry->tail = BufferGetBlockNumber(new_buffer);
+            entry->pages += 1;
+        }
+        GenericXLogFinish(state);
+
+        UnlockReleaseBuffer(directory);
+        if (new_buffer != InvalidBuffer) UnlockReleaseBuffer(new_buffer);
+        UnlockReleaseBuffer(buffer);
+        return;
+    }
+}
+
+}  // namespace
+
+bool rabitq_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation, IndexUniqueCheck,
+                   bool, IndexInfo*) {
+    return pg::guard_entry([&] {
+        if (isnull[0]) return false;
+        std::shared_ptr<const IndexData> data = index_data(index);
+        const RabitqMetaData& meta = data->meta;
+        const uint32 dim = meta.dim;
+
+        std::vector<float> vector(dim);
+        int vector_dim = 0;
+        pg::pg_call([&] {
+            const pg::VectorDatum* v = pg::datum_get_vector(values[0]);
+            vector_dim = v->dim;
+            if (static_cast<uint32>(v->dim) == dim) memcpy(vector.data(), v->x, sizeof(float) * dim);
+            if (reinterpret_cast<const char*>(v) != DatumGetPointer(values[0])) pfree(const_cast<pg::VectorDatum*>(v));
+        });
+        if (static_cast<uint32>(vector_dim) != dim) throw_dimension_mismatch(static_cast<int>(dim), vector_dim);
+
+        std::vector<float> unit;
+        const float* input = vector.data();
+        if (data->metric() == core::Metric::Cosine) {
+            double sum = 0;
+            for (float x : vector) sum += static_cast<double>(x) * x;
+            if (sum == 0) return false;  // a zero vector has no cosine distance: not indexed
+            double norm = std::sqrt(sum);
+            unit.resize(dim);
+            for (uint32 i = 0; i < dim; ++i) unit[i] = static_cast<float>(vector[i] / norm);
+            input = unit.data();
+        }
+
+        uint32 list = core::nearest_centroid(input, data->centroids.data(), meta.list_count, dim, data->metric());
+        const RecordLayout layout = data->layout();
+        std::vector<uint8> record(layout.stride, 0);
+        core::RabitqEncoder encoder(*data->rotation, data->metric());
+        core::RabitqFactors factors = encoder.encode(input, data->centroid(list), reinterpret_cast<uint64*>(record.data()));
+        memcpy(record.data() + layout.factors_offset, &factors, sizeof(factors));
+        memcpy(record.data() + layout.tid_offset, heap_tid, sizeof(ItemPointerData));
+        if (data->rerank() == RerankSource::Index)
+            memcpy(record.data() + layout.vector_offset, vector.data(), sizeof(float) * dim);
+
+        pg::pg_call([&] { append_record(index, &meta, list, record.data()); });
+        return false;
+    });
+}
+
+}  // namespace rulake::am
