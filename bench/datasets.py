@@ -100,7 +100,7 @@ def _source_folder(name):
     if os.path.isdir(name):
         return os.path.abspath(name)
     if name in SHIPPED:
-        return os.path.join(SHARED, "data", name)
+        return os.path.realpath(os.path.join(SHARED, "data", name))
     if name == "sift-full":
         d = os.path.join(DATA_CACHE, "sift-full")
         if not _folder_complete(d):

@@ -95,6 +95,8 @@ def environment(cluster, bindir, settings):
         "rulake_commit": commit + ("-dirty" if dirty else ""),
         "bindir": bindir,
         "settings": settings,
+        "rabitq_settings": dict(line.split("|", 1) for line in cluster.psql(
+            "SELECT name, setting FROM pg_settings WHERE name LIKE 'rabitq.%' ORDER BY name").splitlines()),
     }
 
 
@@ -179,9 +181,11 @@ def build_index(cluster, ds, rerank, extra_with):
     log(f"{ddl}  (load {loadavg()})")
     build_s = cluster.timed(ddl)
     size = int(cluster.psql(f"SELECT pg_relation_size('{INDEX_NAME}')"))
-    log(f"built in {build_s:.2f} s, {size / 2**20:.1f} MiB, {size / ds.rows:.1f} bytes/vector")
+    summary = json.loads(cluster.psql(f"SELECT rabitq_index_summary('{INDEX_NAME}')"))
+    log(f"built in {build_s:.2f} s, {size / 2**20:.1f} MiB, {size / ds.rows:.1f} bytes/vector, "
+        f"{summary['lists']} lists")
     return {"rerank": rerank, "ddl": ddl, "build_s": build_s, "size_bytes": size,
-            "bytes_per_vector": size / ds.rows, "build_load": loadavg()}
+            "bytes_per_vector": size / ds.rows, "build_load": loadavg(), "summary": summary}
 
 
 def sweep(cluster, args, script, nq, idx):
@@ -192,7 +196,11 @@ def sweep(cluster, args, script, nq, idx):
     cluster.psql(f"SELECT pg_prewarm('{INDEX_NAME}'); SELECT pg_prewarm('base');")
     points = []
     idx["sweep_end"] = "end of the probes list"
+    lists = idx["summary"]["lists"]
     for probes in [int(x) for x in args.probes.split(",")]:
+        probes = min(probes, lists)  # a larger value means the same as probing every list
+        if points and probes <= points[-1]["probes"]:
+            break
         opts = base_opts + [f"rabitq.probes={probes}"]
         t0 = time.time()
         try:
@@ -209,20 +217,25 @@ def sweep(cluster, args, script, nq, idx):
         if r >= args.stop_recall:
             idx["sweep_end"] = f"recall reached {args.stop_recall}"
             break
-        if len(points) >= 3 and points[-1]["recall"] == points[-2]["recall"] == points[-3]["recall"]:
-            idx["sweep_end"] = "recall stopped changing over three probes values"
-            log(idx["sweep_end"])
+        if probes >= lists:
+            idx["sweep_end"] = f"every list probed ({lists} lists)"
             break
+    # rabitq.probes = 0: the index's own default (about the square root of the list count).
+    t0 = time.time()
+    default = {"probes": 0, "recall": recall(cluster, base_opts + ["rabitq.probes=0"], nq),
+               "recall_run_s": time.time() - t0, "qps_runs": [], "load": []}
+    log(f"rerank={idx['rerank']} default probes: recall@10 {default['recall']:.4f}")
     for _ in range(args.repeats):
-        for pt in points:
+        for pt in points + [default]:
             opts = base_opts + [f"rabitq.probes={pt['probes']}"]
             pt["load"].append(loadavg())
             pt["qps_runs"].append(qps_runs(cluster, script, args.seconds, opts))
-    for pt in points:
+    for pt in points + [default]:
         pt["qps"] = statistics.median(pt["qps_runs"])
         log(f"rerank={idx['rerank']} probes={pt['probes']}: recall {pt['recall']:.4f}  {pt['qps']:.1f} QPS "
             f"{pt['qps_runs']}")
     idx["points"] = points
+    idx["default_point"] = default
 
 
 def main(argv):

@@ -5,6 +5,7 @@ Only measured points are reported: "first probes reaching recall R" is the small
 whose measured recall is >= R; nothing is interpolated.
 """
 import json
+import math
 import os
 import subprocess
 import sys
@@ -22,6 +23,11 @@ def first_reaching(points, threshold):
     """The measured point with the smallest probes whose recall >= threshold, or None."""
     hits = [p for p in points if p["recall"] >= threshold]
     return min(hits, key=lambda p: p["probes"]) if hits else None
+
+
+def default_probes(lists):
+    """What rabitq.probes = 0 means for an index with `lists` lists: ceil(sqrt(lists)), at most lists."""
+    return min(lists, math.ceil(math.sqrt(lists)))
 
 
 def mib(nbytes):
@@ -102,15 +108,20 @@ def markdown(res, peers, png_name):
          "(taken in rounds over all points), each transaction a random query of the set: "
          f"`{pgb['query']}`.",
          ]
+    L.append("- rabitq settings: " + ", ".join(f"`{k}={v}`" for k, v in env["rabitq_settings"].items())
+             + " (`rabitq.probes` is swept).")
     if res.get("gucs"):
         L.append("- Extra index-scan settings: " + ", ".join(f"`{g}`" for g in res["gucs"]) + ".")
     L += ["", "## Build", "",
           f"Table `base`: {mib(res['table_bytes']):.1f} MiB, loaded with binary COPY in {res['load_s']:.1f} s.", "",
-          "| rerank | build time (s) | index size (MiB) | bytes per vector | load avg at build | statement |",
-          "|---|---:|---:|---:|---|---|"]
+          "| rerank | build time (s) | index size (MiB) | bytes per vector | lists | rows per list (min/mean/max) "
+          "| load avg at build | statement |",
+          "|---|---:|---:|---:|---:|---|---|---|"]
     for idx in res["indexes"]:
+        sm, lt = idx["summary"], idx["summary"]["list_tuples"]
         L.append(f"| {idx['rerank']} | {idx['build_s']:.2f} | {mib(idx['size_bytes']):.1f} | "
-                 f"{idx['bytes_per_vector']:.1f} | {idx['build_load']} | `{idx['ddl']}` |")
+                 f"{idx['bytes_per_vector']:.1f} | {sm['lists']} | {lt['min']} / {lt['mean']:.0f} / {lt['max']} | "
+                 f"{idx['build_load']} | `{idx['ddl']}` |")
     L += ["", "## Exact sequential scan", "",
           f"{seq['qps']:.2f} QPS (median of all runs; "
           + "; ".join(f"{r['when']}: {', '.join(f'{q:.2f}' for q in r['qps_runs'])} at load {r['load']}"
@@ -121,8 +132,9 @@ def markdown(res, peers, png_name):
         L += [f"## rabitq, rerank = '{idx['rerank']}'", "",
               "| rabitq.probes | recall@10 | QPS (median) | × seq scan | QPS runs | load avg per run |",
               "|---:|---:|---:|---:|---|---|"]
-        for p in idx["points"]:
-            L.append(f"| {p['probes']} | {p['recall']:.4f} | {p['qps']:.1f} | {p['qps'] / seq['qps']:.1f}× | "
+        for p in idx["points"] + [idx["default_point"]]:
+            label = p["probes"] or f"default: 0 → {default_probes(idx['summary']['lists'])}"
+            L.append(f"| {label} | {p['recall']:.4f} | {p['qps']:.1f} | {p['qps'] / seq['qps']:.1f}× | "
                      f"{', '.join(f'{q:.1f}' for q in p['qps_runs'])} | {'; '.join(p['load'])} |")
         L += ["", f"Sweep ended: {idx.get('sweep_end', '?')}.", ""]
     L += ["## First probes value reaching a recall (measured points only)", "",
