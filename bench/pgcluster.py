@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def log(msg):
@@ -116,12 +117,41 @@ class Cluster:
             raise RuntimeError(f"no timing in psql output: {out}")
         return float(m[-1]) / 1000.0
 
+    def _postmaster_pid(self):
+        with open(os.path.join(self.data, "postmaster.pid")) as fh:
+            return int(fh.readline())
+
+    def _children(self, parent):
+        """Pids of the processes whose parent is `parent` (zombies included until reaped)."""
+        pids = set()
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    fields = _proc_stat(int(entry))
+                except OSError:
+                    continue
+                if int(fields[1]) == parent:
+                    pids.add(int(entry))
+        return pids
+
+    def _reaped_cpu_seconds(self, postmaster):
+        """User + system CPU time of the postmaster's children that have exited and been reaped."""
+        fields = _proc_stat(postmaster)
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
     def pgbench(self, script, seconds, options=None):
-        """Single-client pgbench (-c 1 -j 1 -M prepared) for `seconds`; returns (tps, transactions).
-        `options` are GUC assignments for the session (PGOPTIONS). Raises if a transaction failed."""
+        """Single-client pgbench (-c 1 -j 1 -M prepared) for `seconds`. Returns (tps, transactions,
+        backend_cpu_seconds): the CPU time the server backend serving pgbench used, read from the
+        postmaster's reaped-children counters once that backend has exited (nothing else connects
+        meanwhile; autovacuum and parallel workers are off). transactions / backend_cpu_seconds is a
+        throughput that other load on the machine hardly disturbs. `options` are GUC assignments for
+        the session (PGOPTIONS). Raises if a transaction failed."""
         env = dict(os.environ)
         if options:
             env["PGOPTIONS"] = " ".join(f"-c {o}" for o in options)
+        postmaster = self._postmaster_pid()
+        before = self._children(postmaster)
+        cpu0 = self._reaped_cpu_seconds(postmaster)
         r = subprocess.run([self._tool("pgbench"), "-n", "-c", "1", "-j", "1", "-M", "prepared", "-T", str(seconds),
                             "-f", script] + self.conn_args() + [self.db], capture_output=True, text=True, env=env)
         tps = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", r.stdout, flags=re.M)
@@ -129,4 +159,17 @@ class Cluster:
         failed = re.search(r"^number of failed transactions: (\d+)", r.stdout, flags=re.M)
         if r.returncode != 0 or not tps or not done or (failed and int(failed.group(1)) > 0):
             raise RuntimeError(f"pgbench failed (rc {r.returncode}):\n{r.stdout}\n{r.stderr}")
-        return float(tps.group(1)), int(done.group(1))
+        deadline = time.time() + 30
+        while self._children(postmaster) - before:
+            if time.time() > deadline:
+                raise RuntimeError("the pgbench backend did not exit")
+            time.sleep(0.02)
+        cpu = self._reaped_cpu_seconds(postmaster) - cpu0
+        return float(tps.group(1)), int(done.group(1)), cpu
+
+
+def _proc_stat(pid):
+    """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, ... [11] utime, [12] stime,
+    [13] cutime, [14] cstime (clock ticks)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()

@@ -96,7 +96,8 @@ def environment(cluster, bindir, settings):
         "bindir": bindir,
         "settings": settings,
         "rabitq_settings": dict(line.split("|", 1) for line in cluster.psql(
-            "SELECT name, setting FROM pg_settings WHERE name LIKE 'rabitq.%' ORDER BY name").splitlines()),
+            "LOAD 'rulake'; SELECT name, setting FROM pg_settings WHERE name LIKE 'rabitq.%' ORDER BY name"
+        ).splitlines()),
     }
 
 
@@ -159,19 +160,33 @@ def recall(cluster, options, nq):
     return float(cluster.psql(recall_sql(nq), options=options))
 
 
-def qps_runs(cluster, script, seconds, options):
-    tps, _ = cluster.pgbench(script, seconds, options)
-    return tps
+def new_point(**fields):
+    return dict(fields, qps_runs=[], cpu_qps_runs=[], load=[])
 
 
-def measure_seqscan(cluster, args, script, nq, label):
+def measure_qps(cluster, script, seconds, options, point):
+    """One pgbench run; appends wall-clock QPS, QPS per backend CPU-second and the load average."""
+    point["load"].append(loadavg())
+    tps, transactions, cpu = cluster.pgbench(script, seconds, options)
+    point["qps_runs"].append(tps)
+    point["cpu_qps_runs"].append(transactions / cpu if cpu > 0 else None)
+
+
+def summarize(point):
+    point["qps"] = statistics.median(point["qps_runs"])
+    cpu = [q for q in point["cpu_qps_runs"] if q is not None]
+    point["cpu_qps"] = statistics.median(cpu) if cpu else None
+
+
+def measure_seqscan(cluster, args, script, label):
     options = []  # no vector index exists while this runs: the plan is an exact scan
     check_plan(cluster, options, "Seq Scan on base")
-    runs = []
+    run = new_point(when=label)
     for _ in range(args.repeats):
-        runs.append(qps_runs(cluster, script, args.seconds, options))
-    log(f"seq scan ({label}): {statistics.median(runs):.2f} QPS {runs}  load {loadavg()}")
-    return {"when": label, "qps_runs": runs, "qps": statistics.median(runs), "load": loadavg()}
+        measure_qps(cluster, script, args.seconds, options, run)
+    summarize(run)
+    log(f"seq scan ({label}): {run['qps']:.2f} QPS {run['qps_runs']}, per CPU-second {run['cpu_qps_runs']}")
+    return run
 
 
 def build_index(cluster, ds, rerank, extra_with):
@@ -212,7 +227,7 @@ def sweep(cluster, args, script, nq, idx):
             idx["sweep_end"] = f"probes={probes} failed: {str(e).splitlines()[0]}"
             log(idx["sweep_end"])
             break
-        points.append({"probes": probes, "recall": r, "recall_run_s": time.time() - t0, "qps_runs": [], "load": []})
+        points.append(new_point(probes=probes, recall=r, recall_run_s=time.time() - t0))
         log(f"rerank={idx['rerank']} probes={probes}: recall@10 {r:.4f} ({time.time() - t0:.1f} s)")
         if r >= args.stop_recall:
             idx["sweep_end"] = f"recall reached {args.stop_recall}"
@@ -222,18 +237,16 @@ def sweep(cluster, args, script, nq, idx):
             break
     # rabitq.probes = 0: the index's own default (about the square root of the list count).
     t0 = time.time()
-    default = {"probes": 0, "recall": recall(cluster, base_opts + ["rabitq.probes=0"], nq),
-               "recall_run_s": time.time() - t0, "qps_runs": [], "load": []}
+    default = new_point(probes=0, recall=recall(cluster, base_opts + ["rabitq.probes=0"], nq),
+                        recall_run_s=time.time() - t0)
     log(f"rerank={idx['rerank']} default probes: recall@10 {default['recall']:.4f}")
     for _ in range(args.repeats):
         for pt in points + [default]:
-            opts = base_opts + [f"rabitq.probes={pt['probes']}"]
-            pt["load"].append(loadavg())
-            pt["qps_runs"].append(qps_runs(cluster, script, args.seconds, opts))
+            measure_qps(cluster, script, args.seconds, base_opts + [f"rabitq.probes={pt['probes']}"], pt)
     for pt in points + [default]:
-        pt["qps"] = statistics.median(pt["qps_runs"])
+        summarize(pt)
         log(f"rerank={idx['rerank']} probes={pt['probes']}: recall {pt['recall']:.4f}  {pt['qps']:.1f} QPS "
-            f"{pt['qps_runs']}")
+            f"{pt['qps_runs']}, per CPU-second {pt['cpu_qps']}")
     idx["points"] = points
     idx["default_point"] = default
 
@@ -273,16 +286,18 @@ def main(argv):
         cluster.psql("SELECT pg_prewarm('base')")
         seq_nq = min(args.seq_recall_queries, nq)
         result["seqscan"] = {"recall": recall(cluster, [], seq_nq), "recall_queries": seq_nq, "runs": []}
-        result["seqscan"]["runs"].append(measure_seqscan(cluster, args, script, nq, "start"))
+        result["seqscan"]["runs"].append(measure_seqscan(cluster, args, script, "start"))
         result["indexes"] = []
         for rerank in [r.strip() for r in args.rerank.split(",") if r.strip()]:
             idx = build_index(cluster, ds, rerank, args.with_options)
             result["indexes"].append(idx)
             sweep(cluster, args, script, nq, idx)
             cluster.psql(f"DROP INDEX {INDEX_NAME}")
-        result["seqscan"]["runs"].append(measure_seqscan(cluster, args, script, nq, "end"))
-        all_runs = [q for run in result["seqscan"]["runs"] for q in run["qps_runs"]]
-        result["seqscan"]["qps"] = statistics.median(all_runs)
+        result["seqscan"]["runs"].append(measure_seqscan(cluster, args, script, "end"))
+        seq = result["seqscan"]
+        for key in ("qps_runs", "cpu_qps_runs", "load"):
+            seq[key] = [x for run in seq["runs"] for x in run[key]]
+        summarize(seq)
         result["uptime_end"] = uptime()
     finally:
         cluster.stop()
