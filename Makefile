@@ -52,8 +52,10 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PIECES)
 # ---------------------------------------------------------------------------
 # Core unit tests (GoogleTest) and microbenchmarks (Google Benchmark).
 UNIT_DIR   := build/unit$(if $(SANITIZE),-san)
+# (kept in a variable: the comma in -fsanitize=a,b would end the then-branch of $(if ...))
+SANITIZER_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 UNIT_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -pthread -Iinclude -isystem /usr/include/eigen3 \
-              $(if $(SANITIZE),-O1 -fsanitize=address -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+              $(if $(SANITIZE),$(SANITIZER_FLAGS))
 UNIT_SRCS  := $(sort $(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS := $(patsubst src/core/%.cpp,$(UNIT_DIR)/core/%.o,$(CORE_SRCS))
 UNIT_TEST_OBJS := $(patsubst test/unit/%.cpp,$(UNIT_DIR)/test/%.o,$(UNIT_SRCS))
@@ -70,12 +72,16 @@ $(UNIT_DIR)/core/%.o: src/core/%.cpp
 $(UNIT_DIR)/test/%.o: test/unit/%.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(UNIT_FLAGS) -MMD -c $< -o $@
-$(UNIT_DIR)/rulake_unit: $(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)
-	$(CXX) $(UNIT_FLAGS) $^ -o $@ -lgtest -lgtest_main -lcrypto -lpthread
+# The list of linked objects, rewritten only when it changes: removing a test file relinks.
+$(UNIT_DIR)/objects.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)' | cmp -s - $@ || echo '$(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)' >$@
+$(UNIT_DIR)/rulake_unit: $(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS) $(UNIT_DIR)/objects.txt
+	$(CXX) $(UNIT_FLAGS) $(filter %.o,$^) -o $@ -lgtest_main -lgtest -lcrypto -lpthread
 
 -include $(wildcard $(UNIT_DIR)/*/*.d)
 
-.PHONY: unit unit-build kernel-bench
+.PHONY: unit unit-build kernel-bench FORCE
 unit-build: $(UNIT_DIR)/rulake_unit
 unit: $(UNIT_DIR)/rulake_unit
 	$(UNIT_DIR)/rulake_unit $(GTEST_ARGS)

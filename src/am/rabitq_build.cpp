@@ -39,6 +39,7 @@ constexpr size_t kMaxSampleRows = 100000;
 constexpr size_t kMinSampleRows = 10000;
 constexpr size_t kSampleRowsPerList = 64;
 constexpr uint32 kKMeansIterations = 10;
+constexpr size_t kAssignBlockRows = 256;
 
 // Default list count for n rows: one list per thousand rows up to a million rows, the square root of the
 // row count beyond (the two agree at a million), at least 1 and at most 4096.
@@ -268,14 +269,23 @@ class IndexBuilder {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssigning);
         const size_t n = order_.size();
         const unsigned threads = static_cast<unsigned>(guc_build_threads);
+        // Assignment in blocks of fixed size (so the result does not depend on the thread count).
         std::vector<uint32> list_of(n);
+        const size_t blocks = (n + kAssignBlockRows - 1) / kAssignBlockRows;
         core::parallel_for(
-            n, threads,
-            [&](size_t begin, size_t end) {
-                std::vector<float> scratch(dim_);
-                for (size_t p = begin; p < end; ++p)
-                    list_of[p] = core::nearest_centroid(encoded_input(order_[p], scratch.data()), centroids_.data(),
-                                                        list_count_, dim_, metric_);
+            blocks, threads,
+            [&](size_t first_block, size_t end_block) {
+                std::vector<float> block_rows(kAssignBlockRows * dim_);
+                for (size_t b = first_block; b < end_block; ++b) {
+                    const size_t begin = b * kAssignBlockRows, end = std::min(n, begin + kAssignBlockRows);
+                    for (size_t p = begin; p < end; ++p) {
+                        float* out = block_rows.data() + (p - begin) * dim_;
+                        const float* v = encoded_input(order_[p], out);
+                        if (v != out) memcpy(out, v, sizeof(float) * dim_);
+                    }
+                    core::assign_nearest_centroids(block_rows.data(), end - begin, dim_, centroids_.data(),
+                                                   list_count_, metric_, list_of.data() + begin);
+                }
             },
             interrupt_pending);
 

@@ -79,6 +79,67 @@ struct ScoredAfter {
     }
 };
 
+// The unscored candidates, ordered by lower bound lazily: most scans return a few rows and score only
+// the candidates with the smallest bounds, so new candidates go to an unsorted pool and only the
+// smallest few hundred at a time are moved into a heap. lowest_bound() and pop() behave like a
+// min-heap over all candidates.
+class CandidateQueue {
+  public:
+    bool empty() const { return heap_.empty() && pool_.empty(); }
+    void clear() {
+        heap_.clear();
+        pool_.clear();
+        pool_min_ = std::numeric_limits<float>::infinity();
+    }
+    // Room for count more candidates.
+    void reserve_more(size_t count) { pool_.reserve(pool_.size() + count); }
+    void append(const Candidate& c) {
+        pool_.push_back(c);
+        if (c.lower_bound < pool_min_) pool_min_ = c.lower_bound;
+    }
+    double lowest_bound() const {
+        float heap_min = heap_.empty() ? std::numeric_limits<float>::infinity() : heap_.front().lower_bound;
+        return static_cast<double>(std::min(heap_min, pool_min_));
+    }
+    // Removes and returns the candidate with the smallest lower bound (ties: smallest TID). Not empty().
+    Candidate pop() {
+        if (heap_.empty() || (!pool_.empty() && !(heap_.front().lower_bound < pool_min_))) refill();
+        std::pop_heap(heap_.begin(), heap_.end(), CandidateAfter());
+        Candidate c = heap_.back();
+        heap_.pop_back();
+        return c;
+    }
+
+  private:
+    // Moves the smallest chunk of the pool (about 1/32 of it, at least 128) into the heap: finds the
+    // chunk's largest bound on a copy of the bounds, then splits the pool in one pass.
+    void refill() {
+        const size_t take = std::min(pool_.size(), std::max<size_t>(128, pool_.size() / 32));
+        bounds_.resize(pool_.size());
+        for (size_t i = 0; i < pool_.size(); ++i) bounds_[i] = pool_[i].lower_bound;
+        std::nth_element(bounds_.begin(), bounds_.begin() + static_cast<ptrdiff_t>(take - 1), bounds_.end());
+        const float threshold = bounds_[take - 1];
+        size_t kept = 0;
+        pool_min_ = std::numeric_limits<float>::infinity();
+        for (size_t i = 0; i < pool_.size(); ++i) {
+            const Candidate& c = pool_[i];
+            if (c.lower_bound <= threshold) {
+                heap_.push_back(c);
+                std::push_heap(heap_.begin(), heap_.end(), CandidateAfter());
+            } else {
+                pool_min_ = std::min(pool_min_, c.lower_bound);
+                pool_[kept++] = c;
+            }
+        }
+        pool_.resize(kept);
+    }
+
+    std::vector<Candidate> heap_;  // heap by CandidateAfter
+    std::vector<Candidate> pool_;  // unordered
+    std::vector<float> bounds_;    // scratch for refill()
+    float pool_min_ = std::numeric_limits<float>::infinity();
+};
+
 bool tid_equal(const ItemPointerData& a, const ItemPointerData& b) {
     return ItemPointerGetBlockNumberNoCheck(&a) == ItemPointerGetBlockNumberNoCheck(&b) &&
            ItemPointerGetOffsetNumberNoCheck(&a) == ItemPointerGetOffsetNumberNoCheck(&b);
@@ -153,14 +214,17 @@ class ScanState {
 
         for (uint64 steps = 0;; ++steps) {
             if ((steps & 63) == 63) pg::pg_call([] { CHECK_FOR_INTERRUPTS(); });
-            double bound = candidates_.empty() ? std::numeric_limits<double>::infinity()
-                                               : static_cast<double>(candidates_.front().lower_bound);
-            if (!scored_.empty() && scored_.front().key <= bound) {
+            const double infinity = std::numeric_limits<double>::infinity();
+            // Beyond the first lists, the next list is opened before any row farther than its centroid
+            // is returned, so continued lists mostly hold rows farther than those already returned.
+            const double frontier = lists_probed_ < max_probes_ ? list_keys_[lists_probed_] : infinity;
+            const double lowest_bound = candidates_.empty() ? infinity : candidates_.lowest_bound();
+            if (!scored_.empty() && scored_.front().key <= std::min(lowest_bound, frontier)) {
                 std::pop_heap(scored_.begin(), scored_.end(), ScoredAfter());
                 ScoredRow row = scored_.back();
                 scored_.pop_back();
-                // Strict order: a row closer than one already returned (the estimate's bound failed, or
-                // it came from a list probed later) is skipped rather than returned out of order.
+                // A row closer than one already returned (its estimate's bound failed, or its list was
+                // opened late) is skipped in strict order and returned in relaxed order.
                 if (returned_any_ && row.key < last_key_ && mode_ != IterativeScan::RelaxedOrder) continue;
                 returned_any_ = true;
                 last_key_ = std::max(last_key_, row.key);
@@ -171,10 +235,8 @@ class ScanState {
                 scan->xs_orderbynulls[0] = false;
                 return true;
             }
-            if (!candidates_.empty()) {
-                std::pop_heap(candidates_.begin(), candidates_.end(), CandidateAfter());
-                Candidate candidate = candidates_.back();
-                candidates_.pop_back();
+            if (!candidates_.empty() && lowest_bound <= frontier) {
+                Candidate candidate = candidates_.pop();
                 double key;
                 if (exact_key(scan, candidate, &key)) {
                     scored_.push_back(ScoredRow{key, candidate.tid});
@@ -183,7 +245,7 @@ class ScanState {
                 continue;
             }
             if (lists_probed_ < max_probes_) {
-                probe_lists(std::min<size_t>(first_probes_, max_probes_ - lists_probed_));
+                probe_lists(1);
                 continue;
             }
             return false;
@@ -212,7 +274,11 @@ class ScanState {
         for (uint32 l = 0; l < lists; ++l) ranked[l] = {query_->centroid_key(data_->centroid(l)), l};
         std::partial_sort(ranked.begin(), ranked.begin() + max_probes_, ranked.end());
         list_order_.resize(max_probes_);
-        for (uint32 i = 0; i < max_probes_; ++i) list_order_[i] = ranked[i].second;
+        list_keys_.resize(max_probes_);
+        for (uint32 i = 0; i < max_probes_; ++i) {
+            list_keys_[i] = ranked[i].first;
+            list_order_[i] = ranked[i].second;
+        }
         probe_lists(first_probes_);
     }
 
@@ -234,6 +300,7 @@ class ScanState {
                 uint32 n = page_opaque(page)->count;
                 if (n > data_->meta.records_per_page) throw_corrupted(index_, "Data page " + std::to_string(block) + " claims too many records.");
                 estimates_.resize(n);
+                candidates_.reserve_more(n);
                 const auto* base = reinterpret_cast<const uint8*>(page_contents(page));
                 query_->estimate_batch(base, layout.stride, layout.factors_offset, n, epsilon_, estimates_.data());
                 for (uint32 r = 0; r < n; ++r) {
@@ -242,14 +309,13 @@ class ScanState {
                     memcpy(&c.tid, base + r * layout.stride + layout.tid_offset, sizeof(ItemPointerData));
                     c.block = block;
                     c.slot = static_cast<uint16>(r);
-                    candidates_.push_back(c);
+                    candidates_.append(c);
                 }
                 BlockNumber next = page_opaque(page)->next;
                 pg::pg_call([&] { UnlockReleaseBuffer(buffer); });
                 block = next;
             }
         }
-        std::make_heap(candidates_.begin(), candidates_.end(), CandidateAfter());
     }
 
     // The exact order key of a candidate; false when the row is gone (not visible, or removed).
@@ -341,8 +407,9 @@ class ScanState {
     uint32 first_probes_ = 1, max_probes_ = 1;
 
     std::vector<uint32> list_order_;  // lists nearest first (the first max_probes_ of them)
+    std::vector<double> list_keys_;   // their centroid keys
     size_t lists_probed_ = 0;
-    std::vector<Candidate> candidates_;  // heap by lower bound
+    CandidateQueue candidates_;
     std::vector<ScoredRow> scored_;      // heap by exact key
     std::vector<core::RabitqEstimate> estimates_;
     bool returned_any_ = false;

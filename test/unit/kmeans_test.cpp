@@ -139,14 +139,40 @@ TEST(KMeans, DuplicateRowsLeaveNoEmptyOrBrokenCentroid) {
     }
 }
 
-TEST(KMeans, CosineCentroidsAreUnitAndInnerProductCentroidsAreMeans) {
-    Blobs b = make_blobs(4, 100, 8, 9);
+// Cosine: spherical k-means whose result is the mean of each list's unit rows (norm <= 1, not
+// normalised). Inner product: Euclidean k-means on the raw rows, identical to L2.
+TEST(KMeans, CosineCentroidsAreMeansOfUnitRowsAndInnerProductMatchesL2) {
+    Vectors data = read_fvecs(shared_data_dir() + "/w2v-100/base.fvecs", 3000);
+    ASSERT_EQ(data.rows, 3000u);
+    const uint32_t dim = data.dim, lists = 8;
     KMeansOptions options;
-    options.lists = 4;
+    options.lists = lists;
+    options.iterations = 500;  // run to convergence so the means match the final assignment
     options.metric = Metric::Cosine;
-    auto cosine = train_kmeans(b.rows.data.data(), b.rows.rows, 8, options);
-    for (uint32_t c = 0; c < 4; ++c) EXPECT_NEAR(dot(&cosine[c * 8], &cosine[c * 8], 8), 1.0, 1e-5);
-    // Inner product: Euclidean k-means on the raw rows, so it agrees with L2 exactly.
+    auto cosine = train_kmeans(data.data.data(), data.rows, dim, options);
+    ASSERT_EQ(cosine.size(), size_t{lists} * dim);
+    std::vector<double> sums(size_t{lists} * dim, 0.0);
+    std::vector<size_t> counts(lists, 0);
+    std::vector<float> unit(dim);
+    for (size_t i = 0; i < data.rows; ++i) {
+        std::copy(data.row(i), data.row(i) + dim, unit.begin());
+        rulake::test::normalise(unit.data(), dim);
+        const uint32_t c = nearest_centroid(unit.data(), cosine.data(), lists, dim, Metric::Cosine);
+        for (uint32_t j = 0; j < dim; ++j) sums[size_t{c} * dim + j] += unit[j];
+        ++counts[c];
+    }
+    for (uint32_t c = 0; c < lists; ++c) {
+        ASSERT_GT(counts[c], 0u);
+        const double norm = std::sqrt(dot(&cosine[c * dim], &cosine[c * dim], dim));
+        EXPECT_LT(norm, 0.95) << c;  // word vectors spread widely: the mean is well inside the sphere
+        EXPECT_GT(norm, 0.1) << c;
+        for (uint32_t j = 0; j < dim; ++j)
+            ASSERT_NEAR(cosine[c * dim + j], sums[size_t{c} * dim + j] / counts[c], 1e-5) << c << "," << j;
+    }
+
+    Blobs b = make_blobs(4, 100, 8, 9);
+    options.lists = 4;
+    options.iterations = 10;
     options.metric = Metric::InnerProduct;
     auto ip = train_kmeans(b.rows.data.data(), b.rows.rows, 8, options);
     options.metric = Metric::L2;
@@ -154,7 +180,7 @@ TEST(KMeans, CosineCentroidsAreUnitAndInnerProductCentroidsAreMeans) {
     EXPECT_EQ(ip, l2);
     double norm = 0;
     for (uint32_t c = 0; c < 4; ++c) norm += std::sqrt(dot(&ip[c * 8], &ip[c * 8], 8));
-    EXPECT_GT(norm / 4, 5.0);  // the blob centres are far from the unit sphere
+    EXPECT_GT(norm / 4, 5.0);  // the blob centres are far from the unit sphere: not normalised
 }
 
 TEST(KMeans, ReportsProgressEveryIteration) {
@@ -224,6 +250,65 @@ TEST(KMeans, NearestCentroidFollowsTheAssignmentRule) {
             EXPECT_EQ(nearest_centroid(data.row(i), cents.data.data(), 7, 10, metric), best);
         }
     }
+}
+
+// The batched assignment picks the same list as nearest_centroid, or an equally near one (within float
+// rounding), for every metric; and it is much faster with many centroids.
+TEST(KMeans, BatchedAssignmentAgreesWithNearestCentroid) {
+    Vectors data = read_fvecs(shared_data_dir() + "/w2v-100/base.fvecs", 3000);
+    ASSERT_EQ(data.rows, 3000u);
+    const uint32_t dim = data.dim, lists = 300;
+    Vectors unit = data;
+    for (size_t i = 0; i < unit.rows; ++i) rulake::test::normalise(unit.data.data() + i * dim, dim);
+    for (Metric metric : {Metric::L2, Metric::InnerProduct, Metric::Cosine}) {
+        const Vectors& rows = metric == Metric::Cosine ? unit : data;
+        KMeansOptions options;
+        options.lists = lists;
+        options.iterations = 3;
+        options.metric = metric;
+        auto centroids = train_kmeans(rows.data.data(), rows.rows, dim, options);
+        std::vector<uint32_t> batched(rows.rows + 1, 12345);
+        const auto start = std::chrono::steady_clock::now();
+        assign_nearest_centroids(rows.data.data(), rows.rows, dim, centroids.data(), lists, metric, batched.data());
+        const auto middle = std::chrono::steady_clock::now();
+        size_t differ = 0;
+        for (size_t i = 0; i < rows.rows; ++i) {
+            const uint32_t single = nearest_centroid(rows.row(i), centroids.data(), lists, dim, metric);
+            if (single == batched[i]) continue;
+            ++differ;
+            const Metric rule = metric == Metric::Cosine ? Metric::Cosine : Metric::L2;
+            const double a = exact_order_key(rule, rows.row(i), &centroids[size_t{single} * dim], dim);
+            const double b = exact_order_key(rule, rows.row(i), &centroids[size_t{batched[i]} * dim], dim);
+            EXPECT_NEAR(a, b, 1e-5 * std::max(1.0, std::fabs(a))) << "row " << i;
+        }
+        const auto end = std::chrono::steady_clock::now();
+        EXPECT_EQ(batched[rows.rows], 12345u);  // writes exactly n entries
+        EXPECT_LE(differ, rows.rows / 100);
+        std::printf("[ metric %d ] 3000 rows x 300 lists: batched %.1f ms, one by one %.1f ms, %zu ties resolved differently\n",
+                    static_cast<int>(metric), std::chrono::duration<double, std::milli>(middle - start).count(),
+                    std::chrono::duration<double, std::milli>(end - middle).count(), differ);
+    }
+}
+
+TEST(KMeans, BatchedAssignmentEdgeCases) {
+    // Cosine: a zero centroid is never nearest, a zero row goes to the first non-zero centroid; n == 0
+    // writes nothing.
+    const float centroids[] = {0.0f, 0.0f, 0.0f, 2.0f, 1.0f, 0.0f};
+    const float rows[] = {0.1f, 0.9f, 0.0f, 0.0f, 5.0f, 0.1f};
+    uint32_t out[3] = {9, 9, 9};
+    assign_nearest_centroids(rows, 3, 2, centroids, 3, Metric::Cosine, out);
+    EXPECT_EQ(out[0], 1u);
+    EXPECT_EQ(out[1], 1u);
+    EXPECT_EQ(out[2], 2u);
+    for (int r = 0; r < 3; ++r) EXPECT_EQ(nearest_centroid(&rows[2 * r], centroids, 3, 2, Metric::Cosine), out[r]) << r;
+    uint32_t untouched = 9;
+    assign_nearest_centroids(rows, 0, 2, centroids, 3, Metric::L2, &untouched);
+    EXPECT_EQ(untouched, 9u);
+    assign_nearest_centroids(rows, 3, 2, centroids, 3, Metric::L2, out);
+    EXPECT_EQ(out[0], 0u);  // |(0.1,0.9)|^2 = 0.82 < 1.22 to (0,2)
+    EXPECT_EQ(out[1], 0u);
+    EXPECT_EQ(out[2], 2u);
+    for (int r = 0; r < 3; ++r) EXPECT_EQ(nearest_centroid(&rows[2 * r], centroids, 3, 2, Metric::L2), out[r]) << r;
 }
 
 // Build-time benchmark (run with --gtest_also_run_disabled_tests): the documented target is a few seconds

@@ -89,7 +89,6 @@ struct FlatIndex {
     }
 };
 
-// The data for a metric: w2v rows (unit vectors) for all metrics; Cosine normalises the centroid.
 struct Dataset {
     Vectors base, queries;
 };
@@ -100,11 +99,9 @@ Dataset load_w2v(size_t base_rows, size_t query_rows) {
     return d;
 }
 
-std::vector<float> flat_centroid(const Vectors& base, Metric metric) {
-    std::vector<float> c = mean_of(base);
-    if (metric == Metric::Cosine) normalise(c.data(), c.size());
-    return c;
-}
+// The centroid of a one-list index: the mean of the rows (for Cosine the rows are unit vectors and the
+// mean is not normalised, as train_kmeans returns it).
+std::vector<float> flat_centroid(const Vectors& base, Metric) { return mean_of(base); }
 
 // Builds vectors whose rotated residual is exactly +-1/sqrt(D) (so the 1-bit code loses nothing and
 // <o_bar, o> = 1) and whose query residual takes only two values (so 4-bit quantization is exact): the

@@ -43,8 +43,14 @@ struct Kernels {
 };
 
 // The table for the best ISA this CPU supports (decided once, thread-safe).
+//
+// Environment: RULAKE_FORCE_ISA=scalar|avx2|avx512, read once per process, caps the ISA: tables above
+// it are treated as unsupported by both functions below, so tests and benchmarks can run the lower
+// tables on a machine that has the higher ones. Unset means no cap; an unknown value caps at scalar
+// (with a note on stderr). See rulake/core/cpu_features.hpp.
 const Kernels& active_kernels();
-// The table for one ISA, or nullptr if this build or CPU does not support it.
+// The table for one ISA, or nullptr if the CPU/OS does not support it or RULAKE_FORCE_ISA excludes it.
+// kernels_for(Isa::Scalar) is never nullptr.
 const Kernels* kernels_for(Isa isa);
 
 namespace scalar {

@@ -28,7 +28,8 @@ class RabitqEncoder {
     uint32_t dim() const;         // input dimensions
     size_t code_words() const;    // 64-bit words per code: rotation.output_dim() / 64
     // Writes code_words() words to code and returns the factors. For Cosine the caller passes
-    // unit-normalised vectors and centroids. Never fails for finite input.
+    // unit-normalised vectors; the centroid may have any norm (train_kmeans returns means of unit rows).
+    // Never fails for finite input.
     RabitqFactors encode(const float* vector, const float* centroid, uint64_t* code) const;
 
   private:
@@ -36,7 +37,11 @@ class RabitqEncoder {
     Metric metric_;
 };
 
-// One order-key estimate and its lower bound (the bound holds with high probability for epsilon ~1.9).
+// One order-key estimate and its lower bound. The bound is key - epsilon * (the estimator's standard
+// deviation at <o,q> = 0, plus the query-quantization spread), in key units, so epsilon counts standard
+// deviations (as in the RaBitQ paper). Measured on w2v-100 and SIFT (flat index, 4 query bits): at
+// epsilon 1.9 the exact key is >= lower_bound for 98.6-99.0% of all pairs and >= 99.2% of each
+// query's 30 nearest rows (the ones rerank depends on); at epsilon 2.5, >= 99.8% of all pairs.
 struct RabitqEstimate {
     float key;
     float lower_bound;
