@@ -5,7 +5,6 @@ Only measured points are reported: "first probes reaching recall R" is the small
 whose measured recall is >= R; nothing is interpolated.
 """
 import json
-import math
 import os
 import subprocess
 import sys
@@ -23,11 +22,6 @@ def first_reaching(points, threshold):
     """The measured point with the smallest probes whose recall >= threshold, or None."""
     hits = [p for p in points if p["recall"] >= threshold]
     return min(hits, key=lambda p: p["probes"]) if hits else None
-
-
-def default_probes(lists):
-    """What rabitq.probes = 0 means for an index with `lists` lists: ceil(sqrt(lists)), at most lists."""
-    return min(lists, math.ceil(math.sqrt(lists)))
 
 
 def mib(nbytes):
@@ -136,7 +130,7 @@ def markdown(res, peers, png_name):
               "| rabitq.probes | recall@10 | QPS | × exact | QPS/CPU | × exact (CPU) | QPS runs | load avg per run |",
               "|---:|---:|---:|---:|---:|---:|---|---|"]
         for p in idx["points"] + [idx["default_point"]]:
-            label = p["probes"] or f"default: 0 → {default_probes(idx['summary']['lists'])}"
+            label = p["probes"] or "0 (the index's default)"
             L.append(f"| {label} | {p['recall']:.4f} | {p['qps']:.1f} | {fmt_ratio(ratio(p['qps'], seq['qps']))} | "
                      f"{fmt_qps(p['cpu_qps'])} | {fmt_ratio(ratio(p['cpu_qps'], seq['cpu_qps']))} | "
                      f"{', '.join(f'{q:.1f}' for q in p['qps_runs'])} | {'; '.join(p['load'])} |")
