@@ -121,18 +121,35 @@ class Cluster:
         with open(os.path.join(self.data, "postmaster.pid")) as fh:
             return int(fh.readline())
 
-    def _children(self, parent):
-        """Pids of the processes whose parent is `parent` (zombies included until reaped)."""
+    def _client_backends(self, postmaster):
+        """Pids of the postmaster's children that serve (or served) a client connection: running
+        backends (process title "... [local] ...": we connect only through the Unix socket), exiting ones
+        (empty command line) and exited ones not yet reaped (zombies). The long-lived auxiliary processes are not counted."""
         pids = set()
         for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    fields = _proc_stat(int(entry))
-                except OSError:
+            if not entry.isdigit():
+                continue
+            try:
+                fields = _proc_stat(int(entry))
+                if int(fields[1]) != postmaster:
                     continue
-                if int(fields[1]) == parent:
-                    pids.add(int(entry))
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    title = fh.read()
+            except OSError:
+                continue
+            # An exiting process shows an empty command line before it becomes a zombie.
+            if fields[0] == "Z" or not title or b"[local]" in title:
+                pids.add(int(entry))
         return pids
+
+    def _wait_for_no_clients(self, postmaster):
+        """Waits until every client backend has exited and been reaped, so that the postmaster's
+        reaped-children CPU counters include them."""
+        deadline = time.time() + 30
+        while self._client_backends(postmaster):
+            if time.time() > deadline:
+                raise RuntimeError("client backends did not exit")
+            time.sleep(0.02)
 
     def _reaped_cpu_seconds(self, postmaster):
         """User + system CPU time of the postmaster's children that have exited and been reaped."""
@@ -142,15 +159,16 @@ class Cluster:
     def pgbench(self, script, seconds, options=None):
         """Single-client pgbench (-c 1 -j 1 -M prepared) for `seconds`. Returns (tps, transactions,
         backend_cpu_seconds): the CPU time the server backend serving pgbench used, read from the
-        postmaster's reaped-children counters once that backend has exited (nothing else connects
-        meanwhile; autovacuum and parallel workers are off). transactions / backend_cpu_seconds is a
+        postmaster's reaped-children counters before (once earlier clients are gone) and after (once
+        that backend has exited); nothing else connects meanwhile, autovacuum and parallel workers are
+        off. transactions / backend_cpu_seconds is a
         throughput that other load on the machine hardly disturbs. `options` are GUC assignments for
         the session (PGOPTIONS). Raises if a transaction failed."""
         env = dict(os.environ)
         if options:
             env["PGOPTIONS"] = " ".join(f"-c {o}" for o in options)
         postmaster = self._postmaster_pid()
-        before = self._children(postmaster)
+        self._wait_for_no_clients(postmaster)  # e.g. the backend of the previous psql call
         cpu0 = self._reaped_cpu_seconds(postmaster)
         r = subprocess.run([self._tool("pgbench"), "-n", "-c", "1", "-j", "1", "-M", "prepared", "-T", str(seconds),
                             "-f", script] + self.conn_args() + [self.db], capture_output=True, text=True, env=env)
@@ -159,11 +177,7 @@ class Cluster:
         failed = re.search(r"^number of failed transactions: (\d+)", r.stdout, flags=re.M)
         if r.returncode != 0 or not tps or not done or (failed and int(failed.group(1)) > 0):
             raise RuntimeError(f"pgbench failed (rc {r.returncode}):\n{r.stdout}\n{r.stderr}")
-        deadline = time.time() + 30
-        while self._children(postmaster) - before:
-            if time.time() > deadline:
-                raise RuntimeError("the pgbench backend did not exit")
-            time.sleep(0.02)
+        self._wait_for_no_clients(postmaster)
         cpu = self._reaped_cpu_seconds(postmaster) - cpu0
         return float(tps.group(1)), int(done.group(1)), cpu
 
