@@ -12,13 +12,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 sql=$(realpath "${1:-$here/scripts/demo.sql}")
 [ -f "$sql" ] || { echo "no such SQL file: $sql"; exit 1; }
 cd "$here"
+. scripts/common.sh
 
 "$here/scripts/install-deps.sh"
-if [ -z "${PG_CONFIG:-}" ]; then
-  PG_CONFIG=pg_config
-  [ -x /usr/lib/postgresql/15/bin/pg_config ] && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-fi
-export PG_CONFIG
+choose_pg_config
 
 echo "building and installing rulake"
 if [ -n "${RULAKE_PREFIX:-}" ]; then
@@ -29,12 +26,7 @@ else
   bindir=$("$PG_CONFIG" --bindir)
 fi
 
-as_pg() {
-  if [ "$(id -un)" = postgres ]; then bash -c "$1"
-  elif [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "$1"
-  else sudo -u postgres bash -c "$1"
-  fi
-}
+as_pg() { as_postgres / "$1"; }
 
 # A free port: nothing listens on it over TCP and no socket file for it exists in /tmp.
 port_is_free() {

@@ -25,9 +25,9 @@ FROM items ORDER BY embedding <-> '[0.1,0.9,0]' LIMIT 3;
 SELECT id, name, round((embedding <#> '[0.1,0.9,0]')::numeric, 4) AS neg_inner_product
 FROM items ORDER BY embedding <#> '[0.1,0.9,0]' LIMIT 3;
 
-\echo '== cosine distance (<=>): direction only, so north and far north tie'
+\echo '== cosine distance (<=>) ignores length: north and far north are equally close'
 SELECT id, name, round((embedding <=> '[0.1,0.9,0]')::numeric, 4) AS cosine
-FROM items ORDER BY embedding <=> '[0.1,0.9,0]', id LIMIT 3;
+FROM items ORDER BY embedding <=> '[0.1,0.9,0]' LIMIT 3;
 
 \echo '== the same distances as functions'
 SELECT round(l2_distance('[1,2,3]'::vector, '[4,6,3]')::numeric, 4) AS l2_distance,

@@ -30,6 +30,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+. scripts/common.sh
 suites=" ${RULAKE_SUITES:-unit isa regress isolation tap leak demo} "
 jobs=2   # the machines have 2 cores shared with others: never more
 
@@ -39,11 +40,12 @@ deadline=$((SECONDS + ${RULAKE_TIME_BUDGET:-4800}))
 finished=0
 work=""
 
-note() { printf '\n=== %s ===\n' "$*"; }
+mark=$SECONDS   # start of the current suite (or TAP file), for the timings
+note() { printf '\n=== %s ===\n' "$*"; mark=$SECONDS; }
 # Adds one suite's counts to the totals and prints them (not in the closing line's format).
 tally() {  # NAME PASSED FAILED
   passed=$((passed + $2)); failed=$((failed + $3))
-  printf -- '--- %s: passed %d, failed %d\n' "$1" "$2" "$3"
+  printf -- '--- %s: passed %d, failed %d (%ds)\n' "$1" "$2" "$3" $((SECONDS - mark))
 }
 # Counts a failure that is not a single test's (build error, crashed runner, ...).
 setup_failure() { echo "FAILED: $*"; failed=$((failed + 1)); }
@@ -61,12 +63,7 @@ time_for() {
 no_time() { setup_failure "$1: not run, the time budget (RULAKE_TIME_BUDGET) is used up"; }
 
 # Runs a command as the postgres user, in the scratch directory's copy of the repository.
-as_pg() {
-  if [ "$(id -un)" = postgres ]; then (cd "$work/repo" && bash -c "$1")
-  elif [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "cd '$work/repo' && $1"
-  else sudo -u postgres bash -c "cd '$work/repo' && $1"
-  fi
-}
+as_pg() { as_postgres "$work/repo" "$1"; }
 
 # Stops every server still running from the scratch directory (left over by a crashed or timed-out
 # suite), by the pid in its postmaster.pid.
@@ -77,7 +74,8 @@ stop_leftover_servers() {
     pid=$(head -n1 "$pidfile" 2>/dev/null)
     [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || continue
     echo "stopping leftover server $pid ($(dirname "$pidfile"))"
-    kill -QUIT "$pid" 2>/dev/null; sleep 1; kill -KILL "$pid" 2>/dev/null
+    kill -QUIT "$pid" 2>/dev/null; sleep 2
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   done < <(find "$work" -name postmaster.pid 2>/dev/null)
 }
 
@@ -105,11 +103,7 @@ trap 'exit 130' INT TERM
 # ---- dependencies, build, install --------------------------------------------------------------
 note "dependencies"
 bash scripts/install-deps.sh || abort_run "dependency installation"
-if [ -z "${PG_CONFIG:-}" ]; then
-  PG_CONFIG=pg_config
-  [ -x /usr/lib/postgresql/15/bin/pg_config ] && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-fi
-export PG_CONFIG
+choose_pg_config
 id postgres >/dev/null 2>&1 || abort_run "no postgres user (is postgresql-15 installed?)"
 
 work=$(mktemp -d /tmp/rulake-test.XXXXXX)
@@ -143,7 +137,9 @@ tar -C "$here" --exclude=./.git --exclude=./build --exclude=./bench/out --exclud
 shared=""
 if [ -d "$here/../shared" ]; then
   shared=$(cd "$here/../shared" && pwd -P)
-  if ! su postgres -s /bin/sh -c "test -r '$shared' && test -x '$shared' && ls '$shared' >/dev/null" 2>/dev/null; then
+  # Unit tests (run as the invoking user) read it in place.
+  export RULAKE_ROOT=$here RULAKE_SHARED=$shared
+  if ! as_postgres / "test -r '$shared' && test -x '$shared' && ls '$shared' >/dev/null" 2>/dev/null; then
     cp -r "$shared" "$work/shared"; shared=$work/shared
   fi
 fi
@@ -171,6 +167,11 @@ if [[ "$suites" == *" unit "* ]]; then
   note "unit tests (GoogleTest)"
   if make -s -j"$jobs" unit-build >"$work/unit-build.log" 2>&1; then
     run_gtest "unit" build/unit/rulake_unit "$work/unit.log"
+    # The same binary with the kernel dispatch capped to lower ISAs: the code paths a CPU without
+    # AVX-512 (or without AVX2) takes, on this machine.
+    for isa in avx2 scalar; do
+      RULAKE_FORCE_ISA=$isa run_gtest "unit (kernels capped at $isa)" build/unit/rulake_unit "$work/unit-$isa.log"
+    done
   else
     cat "$work/unit-build.log"; setup_failure "unit test build"
   fi
@@ -188,7 +189,11 @@ fi
 # ---- isa: no ISA-specific code reachable from generic code --------------------------------------
 if [[ "$suites" == *" isa "* ]] && [ -f scripts/check-isa-symbols.sh ]; then
   note "ISA symbol audit"
-  if bash scripts/check-isa-symbols.sh; then tally "isa symbols" 1 0; else tally "isa symbols" 0 1; fi
+  if ! limit=$(time_for 300); then no_time "isa symbols"
+  elif timeout -k 10 "$limit" bash scripts/check-isa-symbols.sh; then tally "isa symbols" 1 0; else tally "isa symbols" 0 1; fi
+  # The audit must catch each kind of leak it claims to: its self-test plants one of each.
+  if ! limit=$(time_for 300); then no_time "isa audit self-test"
+  elif timeout -k 10 "$limit" bash scripts/check-isa-symbols.sh --self-test; then tally "isa audit self-test" 1 0; else tally "isa audit self-test" 0 1; fi
 fi
 
 # ---- pg_regress / isolation ---------------------------------------------------------------------
@@ -198,7 +203,7 @@ run_pg_regress() {  # LABEL RUNNER INPUTDIR OUTDIR TESTS...
   local label=$1 runner=$2 inputdir=$3 outdir=$4; shift 4
   local total=$# status p f limit
   limit=$(time_for 1200) || { no_time "$label"; failed=$((failed + total - 1)); return; }
-  as_pg "timeout -k 10 $limit '$runner' --temp-instance='$work/$outdir-instance' --bindir='$bindir' \
+  as_pg "RULAKE_FIXTURES='$work/repo/test/fixtures' RULAKE_SHARED='$shared' timeout -k 10 $limit '$runner' --temp-instance='$work/$outdir-instance' --bindir='$bindir' \
          --inputdir='$inputdir' --outputdir='$work/$outdir' --load-extension=rulake $*" >"$work/$outdir.log" 2>&1
   status=$?
   cat "$work/$outdir.log"
@@ -251,6 +256,7 @@ if [[ "$suites" == *" tap "* ]]; then
            PG_TEST_PORT_DIR='$portdir' RULAKE_ROOT='$work/repo' RULAKE_SHARED='$shared'"
   for t in "${tap_tests[@]}"; do
     name=$(basename "$t" .pl)
+    mark=$SECONDS
     tapdir=$work/tap/$name   # TESTDIR: tmp_check/ with the nodes' data and logs goes here
     mkdir -p "$tapdir" && chown postgres:postgres "$work/tap" "$tapdir"
     limit=$(time_for 900) || { no_time "tap $name"; continue; }

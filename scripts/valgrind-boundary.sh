@@ -14,10 +14,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${ROUNDS:-200}
+. "$here/scripts/common.sh"
 if [ -z "${RULAKE_BINDIR:-}" ]; then
-  pg_config=${PG_CONFIG:-pg_config}
-  [ -z "${PG_CONFIG:-}" ] && [ -x /usr/lib/postgresql/15/bin/pg_config ] && pg_config=/usr/lib/postgresql/15/bin/pg_config
-  RULAKE_BINDIR=$("$pg_config" --bindir)
+  choose_pg_config
+  RULAKE_BINDIR=$("$PG_CONFIG" --bindir)
 fi
 bindir=$RULAKE_BINDIR
 command -v valgrind >/dev/null || { echo "valgrind is not installed (scripts/install-deps.sh)"; exit 1; }
@@ -28,9 +28,7 @@ work=$RULAKE_WORK
 mkdir -p "$work"
 chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work"
-as_pg() {
-  if [ "$(id -un)" = postgres ]; then bash -c "$1"; else su postgres -s /bin/bash -c "$1"; fi
-}
+as_pg() { as_postgres / "$1"; }
 
 # The statements, one per line (a newline ends a statement in single-user mode). Errors raised at
 # top level abort only their statement; the single-user backend goes on with the next line.

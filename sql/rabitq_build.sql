@@ -23,11 +23,19 @@ SELECT s->'lists' AS lists, s->'tuples' AS tuples, (s->'list_tuples'->>'min')::i
 FROM rabitq_index_summary('pts_a') s;
 DROP INDEX pts_b, pts_c, pts_d;
 
--- The build checks its memory against maintenance_work_mem.
+-- The build stays within maintenance_work_mem: records spill to disk through a sort (same bytes as
+-- an in-memory build), and the k-means sample shrinks, with a notice, when it cannot fit.
+CREATE TABLE many (v vector(8));
+INSERT INTO many SELECT (SELECT array_agg(sin(i * 0.3 + j)) FROM generate_series(1, 8) j) FROM generate_series(1, 12000) i;
+CREATE INDEX many_in_memory ON many USING rabitq (v) WITH (lists = 10);
+SET maintenance_work_mem = '1MB';
+CREATE INDEX many_spilled ON many USING rabitq (v) WITH (lists = 10);
+SELECT rabitq_index_checksum('many_in_memory') = rabitq_index_checksum('many_spilled') AS spilled_build_same_bytes;
+DROP TABLE many;
 CREATE TABLE big (v vector(512));
 INSERT INTO big SELECT (SELECT array_agg(sin(i + j)) FROM generate_series(1, 512) j) FROM generate_series(1, 600) i;
-SET maintenance_work_mem = '1MB';
-CREATE INDEX ON big USING rabitq (v);
+CREATE INDEX big_idx ON big USING rabitq (v);
+SELECT s->'kmeans_sample' AS kmeans_sample, s->'tuples' AS tuples FROM rabitq_index_summary('big_idx') s;
 RESET maintenance_work_mem;
 DROP TABLE big;
 
@@ -80,6 +88,23 @@ SELECT id FROM empty_t ORDER BY v <-> '[1,2,3]' LIMIT 5;
 SELECT rabitq_index_summary('empty_idx')->'tuples' AS tuples;
 RESET enable_seqscan;
 DROP TABLE empty_t;
+
+-- TRUNCATE of a table created in the same transaction rebuilds the index in place (same relfilenode):
+-- backends must not keep using the old centroids.
+BEGIN;
+CREATE TABLE same_xact (id int, v vector(3));
+INSERT INTO same_xact SELECT i, ARRAY[i, i % 7, i % 3] FROM generate_series(1, 3000) i;
+CREATE INDEX same_xact_idx ON same_xact USING rabitq (v) WITH (lists = 8);
+INSERT INTO same_xact VALUES (5000, '[1,1,1]');
+SELECT pg_relation_filenode('same_xact_idx') AS filenode_before \gset
+TRUNCATE same_xact;
+SELECT pg_relation_filenode('same_xact_idx') = :filenode_before AS same_filenode;
+INSERT INTO same_xact VALUES (1, '[1,2,3]'), (2, '[3,2,1]');
+SET LOCAL enable_seqscan = off;
+SELECT id FROM same_xact ORDER BY v <-> '[1,2,3]' LIMIT 5;
+SELECT s->'lists' AS lists, s->'tuples' AS tuples FROM rabitq_index_summary('same_xact_idx') s;
+COMMIT;
+DROP TABLE same_xact;
 
 -- Unlogged tables get an init fork holding an empty index.
 CREATE UNLOGGED TABLE ul (id int, v vector(4));

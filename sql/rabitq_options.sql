@@ -25,7 +25,7 @@ DROP INDEX opt_idx;
 -- Columns and operator classes.
 CREATE TABLE nodims (v vector);
 CREATE INDEX ON nodims USING rabitq (v);
-CREATE TABLE wide (v vector(2000));
+CREATE TABLE wide (v vector(2039));
 CREATE INDEX ON wide USING rabitq (v) WITH (rerank = 'index');
 CREATE INDEX wide_idx ON wide USING rabitq (v);
 CREATE TABLE wider (v vector(2049));
@@ -42,6 +42,13 @@ RESET enable_seqscan;
 SELECT id FROM opt ORDER BY (v + v)::vector(3) <-> '[0,2,0]' LIMIT 3;
 SELECT amvalidate(c.oid) AS valid, c.opcname FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
 WHERE a.amname = 'rabitq' ORDER BY c.opcname;
+-- An operator class with a wrong support function fails validation and cannot be used.
+CREATE OPERATOR CLASS bad_ops FOR TYPE vector USING rabitq AS
+    OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+    FUNCTION 1 vector_norm(vector);
+SELECT amvalidate(oid) AS bad_ops_valid FROM pg_opclass WHERE opcname = 'bad_ops';
+CREATE INDEX ON opt USING rabitq (v bad_ops);
+DROP OPERATOR FAMILY bad_ops USING rabitq;
 CREATE INDEX opt_btree ON opt (id);
 SELECT rabitq_index_summary('opt');
 SELECT rabitq_index_checksum('opt_btree');

@@ -87,7 +87,7 @@ struct IndexData {
     const float* rotated_centroid(uint32 list) const {
         return rotated_centroids.data() + static_cast<size_t>(list) * meta.code_bits;
     }
-    RecordLayout layout() const { return record_layout(meta.dim, meta.code_bits, rerank()); }
+    RecordLayout layout() const { return record_layout(meta.code_bits, rerank()); }
 };
 
 // The index's data from a per-backend cache keyed by index OID and relfilenode; entries of an index are
@@ -107,6 +107,9 @@ void read_metapage(Relation index, RabitqMetaData* out);
 [[noreturn]] void throw_corrupted(Relation index, const std::string& what);
 // Checks that page (at block) is one of our pages of the given kind, else throw_corrupted.
 void check_page(Relation index, Page page, BlockNumber block, PageKind kind);
+
+// The four probe coordinates of rotation (see RabitqMetaData::rotation_probe).
+void rotation_probe(const core::Rotation& rotation, float out[4]);
 
 // The rotation for (kind, dim, seed), from a small per-backend cache (created on first use; the least
 // recently used entry is dropped beyond a few entries). Holders keep it alive through the shared_ptr.
@@ -143,7 +146,7 @@ void rabitq_end_scan(IndexScanDesc scan);
 
 // Build sub-phases reported in pg_stat_progress_create_index (2.. as PROGRESS_CREATEIDX_SUBPHASE).
 enum BuildPhase : int64 {
-    kPhaseLoading = 2,
+    kPhaseSampling = 2,
     kPhaseTraining = 3,
     kPhaseAssigning = 4,
     kPhaseWriting = 5,

@@ -1,10 +1,16 @@
-// ambuild / ambuildempty of rabitq: collect the vectors, train the lists with k-means, assign and encode
-// every row, write the pages in list order (records of a list in heap order), WAL-log them at the end.
-// Same data + same options = the same index bytes (except page LSNs and checksums).
+// ambuild / ambuildempty of rabitq.
 //
-// Memory: the collected vectors, the k-means sample and the encoded records are all held in memory; the
-// total is checked against maintenance_work_mem while loading, before it is exceeded.
-// Threads: k-means and the assign/encode pass run on rabitq.build_threads compute-only workers; the
+// Two passes over the table, both in physical order (no synchronized scan), so the same table gives the
+// same index bytes (except page LSNs and checksums):
+//   1. sample: count the rows and keep a reservoir sample chosen by the seed; k-means trains the lists
+//      on it;
+//   2. encode: rows are assigned to their nearest list and encoded in batches, and each record goes
+//      into a tuplesort keyed by (list, heap TID), which spills to disk beyond its memory.
+// The pages are then written in list order, records of a list in heap order, and WAL-logged at the end.
+//
+// Memory stays within maintenance_work_mem: half of it for the sample (the sample shrinks if needed,
+// with a NOTICE), then a batch of rows and the tuplesort.
+// Threads: k-means and the batch assign/encode run on rabitq.build_threads compute-only workers; the
 // backend's main thread polls InterruptPending and the core stops and joins them on cancel.
 #include <algorithm>
 #include <cmath>
@@ -23,23 +29,29 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "nodes/execnodes.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
+#include "utils/tuplesort.h"
+#include "utils/typcache.h"
 }
 
 namespace rulake::am {
 
 namespace {
 
-constexpr size_t kRowsPerChunk = 4096;
 constexpr size_t kMaxSampleRows = 100000;
 constexpr size_t kMinSampleRows = 10000;
 constexpr size_t kSampleRowsPerList = 64;
 constexpr uint32 kKMeansIterations = 10;
 constexpr size_t kAssignBlockRows = 256;
+constexpr size_t kMaxBatchRows = 8192;
+// Sort key in front of each record: list (4 bytes), block (4), offset (2), big endian so that byte
+// order is (list, TID) order.
+constexpr size_t kSortKeyBytes = 10;
 
 // Default list count for n rows: one list per thousand rows up to a million rows, the square root of the
 // row count beyond (the two agree at a million), at least 1 and at most 4096.
@@ -48,7 +60,7 @@ uint32 default_list_count(size_t n) {
     return static_cast<uint32>(std::clamp(lists, 1.0, 4096.0));
 }
 
-// SplitMix64: a tiny, fully specified generator, so the k-means sample is the same on every platform.
+// SplitMix64: a tiny, fully specified generator, so the sample is the same on every platform.
 struct SplitMix64 {
     uint64 state;
     uint64 next() {
@@ -69,10 +81,6 @@ struct SplitMix64 {
 
 bool interrupt_pending() { return InterruptPending != 0; }
 
-void check_for_interrupts() {
-    pg::pg_call([] { CHECK_FOR_INTERRUPTS(); });
-}
-
 void normalize_into(const float* v, uint32 dim, float* out) {
     double sum = 0;
     for (uint32 i = 0; i < dim; ++i) sum += static_cast<double>(v[i]) * v[i];
@@ -86,23 +94,12 @@ bool is_zero_vector(const float* v, uint32 dim) {
     return true;
 }
 
-// Vectors of dim floats stored in fixed chunks, so loading never copies what it already holds.
-class RowStore {
-  public:
-    explicit RowStore(uint32 dim) : dim_(dim) {}
-    void append(const float* v) {
-        if (size_ % kRowsPerChunk == 0) chunks_.emplace_back(new float[kRowsPerChunk * dim_]);
-        memcpy(chunks_.back().get() + (size_ % kRowsPerChunk) * dim_, v, sizeof(float) * dim_);
-        ++size_;
-    }
-    const float* row(size_t i) const { return chunks_[i / kRowsPerChunk].get() + (i % kRowsPerChunk) * dim_; }
-    size_t size() const { return size_; }
-
-  private:
-    uint32 dim_;
-    size_t size_ = 0;
-    std::vector<std::unique_ptr<float[]>> chunks_;
-};
+void put_be32(uint8* out, uint32 x) {
+    out[0] = static_cast<uint8>(x >> 24);
+    out[1] = static_cast<uint8>(x >> 16);
+    out[2] = static_cast<uint8>(x >> 8);
+    out[3] = static_cast<uint8>(x);
+}
 
 // Everything one build needs; lives on the stack of ambuild / ambuildempty.
 class IndexBuilder {
@@ -111,8 +108,8 @@ class IndexBuilder {
         : heap_(heap), index_(index), info_(info), fork_(fork), options_(index_options(index)),
           metric_(opclass_metric(index)), dim_(column_dimensions(index, options_)),
           rotation_(cached_rotation(options_.rotation, dim_, options_.seed)),
-          code_bits_(rotation_->output_dim()), layout_(record_layout(dim_, code_bits_, options_.rerank)),
-          rows_(dim_) {
+          code_bits_(rotation_->output_dim()), layout_(record_layout(code_bits_, options_.rerank)),
+          memory_limit_(static_cast<size_t>(maintenance_work_mem) * 1024) {
         if (layout_.stride > kPageUsableBytes)
             throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "rabitq index record does not fit on a page");
         records_per_page_ = static_cast<uint32>(kPageUsableBytes / layout_.stride);
@@ -122,21 +119,29 @@ class IndexBuilder {
                                "Use rerank = 'index' for an index on an expression.");
     }
 
-    // Runs the whole build and returns the number of rows indexed.
+    IndexBuilder(const IndexBuilder&) = delete;
+    IndexBuilder& operator=(const IndexBuilder&) = delete;
+
+    // Runs the whole build and returns the number of rows indexed. (The tuplesort, buffers and memory
+    // contexts it opens are released by the transaction's cleanup if it fails.)
     size_t run() {
-        if (heap_ != nullptr) load();
-        sort_by_heap_order();
+        if (heap_ != nullptr) sample_pass();
         train();
-        assign_and_encode();
+        begin_sort();
+        if (heap_ != nullptr) encode_pass();
         write_pages();
-        return order_.size();
+        return encoded_rows_;
     }
 
     double heap_tuples() const { return heap_tuples_; }
 
-    // Called for every heap row by table_index_build_scan (through build_callback).
-    void add(ItemPointer tid, Datum value, bool isnull) {
-        if (isnull) return;
+  private:
+    // ---- the two table passes ------------------------------------------------------------------------
+
+    // The vector of a heap row, or nullptr for rows the index leaves out (NULL; zero under cosine).
+    // The result lives in tuple_context_ until the next reset.
+    const float* row_vector(Datum value, bool isnull) {
+        if (isnull) return nullptr;
         const pg::VectorDatum* vector = pg::pg_call([&] {
             MemoryContext old = MemoryContextSwitchTo(tuple_context_);
             const pg::VectorDatum* v = pg::datum_get_vector(value);
@@ -145,102 +150,182 @@ class IndexBuilder {
         });
         if (static_cast<uint32>(vector->dim) != dim_) throw_dimension_mismatch(static_cast<int>(dim_), vector->dim);
         // A zero vector has no cosine distance to anything: it is not indexed (and so never returned).
-        if (metric_ != core::Metric::Cosine || !is_zero_vector(vector->x, dim_)) {
-            check_memory(rows_.size() + 1, ItemPointerGetBlockNumberNoCheck(tid));
-            rows_.append(vector->x);
-            tids_.push_back(*tid);
-        }
-        MemoryContextReset(tuple_context_);
+        if (metric_ == core::Metric::Cosine && is_zero_vector(vector->x, dim_)) return nullptr;
+        return vector->x;
     }
 
-  private:
-    // Bytes the build holds per row: the vector, its TID, its record and the index arrays.
-    size_t bytes_per_row() const {
-        return sizeof(float) * dim_ + sizeof(ItemPointerData) + layout_.stride + 3 * sizeof(uint32);
-    }
-
-    // Raises before the build would hold more than maintenance_work_mem for rows rows.
-    void check_memory(size_t rows, BlockNumber current_block) {
-        const size_t limit = static_cast<size_t>(maintenance_work_mem) * 1024;
-        auto needed = [&](double n) {
-            return n * static_cast<double>(bytes_per_row()) +
-                   std::min(n, static_cast<double>(kMaxSampleRows)) * sizeof(float) * dim_;
-        };
-        if (needed(static_cast<double>(rows)) <= static_cast<double>(limit)) return;
-        // Extrapolate the table's row count from the share of its blocks read so far.
-        double estimate = static_cast<double>(rows) * static_cast<double>(heap_blocks_) /
-                          static_cast<double>(std::max<BlockNumber>(current_block + 1, 1));
-        estimate = std::max(estimate, static_cast<double>(rows));
-        size_t needed_mb = static_cast<size_t>(std::ceil(needed(estimate) / (1024.0 * 1024.0))) + 1;
-        throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                           "memory required to build rabitq index exceeds maintenance_work_mem",
-                           "The build holds about " + std::to_string(bytes_per_row()) +
-                               " bytes per row; maintenance_work_mem is " + std::to_string(maintenance_work_mem) +
-                               " kB and was exhausted after " + std::to_string(rows - 1) + " rows.",
-                           "Increase maintenance_work_mem to at least " + std::to_string(needed_mb) + " MB.");
-    }
-
-    static void build_callback(Relation, ItemPointer tid, Datum* values, bool* isnull, bool, void* state) {
-        pg::guard_entry([&] { static_cast<IndexBuilder*>(state)->add(tid, values[0], isnull[0]); });
-    }
-
-    void load() {
-        pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoading);
-        heap_blocks_ = pg::pg_call([&] { return RelationGetNumberOfBlocks(heap_); });
+    // Runs table_index_build_scan over the whole table in physical order with callback.
+    void scan_table(IndexBuildCallback callback) {
         tuple_context_ = pg::pg_call([] {
             return AllocSetContextCreate(CurrentMemoryContext, "rabitq build tuple", ALLOCSET_DEFAULT_SIZES);
         });
         heap_tuples_ = pg::pg_call([&] {
-            return table_index_build_scan(heap_, index_, info_, true, true, build_callback, this, nullptr);
+            return table_index_build_scan(heap_, index_, info_, false, true, callback, this, nullptr);
         });
         pg::pg_call([&] { MemoryContextDelete(tuple_context_); });
         tuple_context_ = nullptr;
     }
 
-    // order_ = row numbers sorted by heap TID, so the result does not depend on where a synchronized
-    // scan started.
-    void sort_by_heap_order() {
-        if (rows_.size() > UINT32_MAX)
-            throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "too many rows for a rabitq index");
-        order_.resize(rows_.size());
-        for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32>(i);
-        std::sort(order_.begin(), order_.end(), [&](uint32 a, uint32 b) {
-            BlockNumber ba = ItemPointerGetBlockNumberNoCheck(&tids_[a]), bb = ItemPointerGetBlockNumberNoCheck(&tids_[b]);
-            if (ba != bb) return ba < bb;
-            return ItemPointerGetOffsetNumberNoCheck(&tids_[a]) < ItemPointerGetOffsetNumberNoCheck(&tids_[b]);
+    // Pass 1: counts the indexed rows and keeps a uniform reservoir sample of them (raw vectors).
+    void sample_pass() {
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseSampling);
+        size_t wanted = options_.lists > 0
+                            ? std::min(kMaxSampleRows, std::max(kMinSampleRows, kSampleRowsPerList * options_.lists))
+                            : kMaxSampleRows;
+        size_t affordable = std::max<size_t>(1, memory_limit_ / 2 / (sizeof(float) * dim_));
+        reservoir_capacity_ = std::min(wanted, affordable);
+        memory_capped_sample_ = affordable < wanted;
+        reservoir_random_ = SplitMix64{options_.seed ^ 0x5241424954510001ULL};
+        scan_table([](Relation, ItemPointer, Datum* values, bool* isnull, bool, void* state) {
+            pg::guard_entry([&] { static_cast<IndexBuilder*>(state)->sample_row(values[0], isnull[0]); });
         });
     }
 
-    // The vector to cluster and encode for row number r (unit-normalised for cosine).
-    const float* encoded_input(size_t r, float* scratch) const {
-        if (metric_ != core::Metric::Cosine) return rows_.row(r);
-        normalize_into(rows_.row(r), dim_, scratch);
+    void sample_row(Datum value, bool isnull) {
+        const float* v = row_vector(value, isnull);
+        if (v != nullptr) {
+            size_t slot = rows_ < reservoir_capacity_ ? rows_ : reservoir_random_.below(rows_ + 1);
+            if (slot < reservoir_capacity_) {
+                if (slot >= reservoir_rows_) {
+                    sample_.resize((slot + 1) * dim_);
+                    reservoir_rows_ = slot + 1;
+                }
+                memcpy(sample_.data() + slot * dim_, v, sizeof(float) * dim_);
+            }
+            ++rows_;
+        }
+        MemoryContextReset(tuple_context_);
+    }
+
+    // Pass 2: assigns and encodes every row in batches and feeds the records to the tuplesort.
+    void encode_pass() {
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssigning);
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(rows_));
+        const size_t row_bytes = 2 * sizeof(float) * dim_ + layout_.stride + kSortKeyBytes + sizeof(ItemPointerData) + 8;
+        batch_capacity_ = std::clamp<size_t>(memory_limit_ / 8 / row_bytes, 64, kMaxBatchRows);
+        batch_vectors_.resize(batch_capacity_ * dim_);
+        batch_tids_.resize(batch_capacity_);
+        batch_lists_.resize(batch_capacity_);
+        batch_records_.resize(batch_capacity_ * layout_.stride);
+        list_sizes_.assign(list_count_, 0);
+        scan_table([](Relation, ItemPointer tid, Datum* values, bool* isnull, bool, void* state) {
+            pg::guard_entry([&] { static_cast<IndexBuilder*>(state)->encode_row(tid, values[0], isnull[0]); });
+        });
+        flush_batch();
+    }
+
+    void encode_row(ItemPointer tid, Datum value, bool isnull) {
+        const float* v = row_vector(value, isnull);
+        if (v != nullptr) {
+            memcpy(batch_vectors_.data() + batch_rows_ * dim_, v, sizeof(float) * dim_);
+            batch_tids_[batch_rows_] = *tid;
+            if (++batch_rows_ == batch_capacity_) flush_batch();
+        }
+        MemoryContextReset(tuple_context_);
+    }
+
+    // The vector to cluster and encode (unit-normalised for cosine).
+    const float* encoded_input(const float* raw, float* scratch) const {
+        if (metric_ != core::Metric::Cosine) return raw;
+        normalize_into(raw, dim_, scratch);
         return scratch;
     }
 
-    // Trains the centroids on a deterministic sample (rows chosen by the seed, kept in heap order). An
-    // empty table gets one list with the zero centroid: every later insert goes there until a REINDEX.
+    // Assigns and encodes the batch on the worker threads (in blocks of fixed size, so the result does
+    // not depend on the thread count), then sorts the records in on this thread.
+    void flush_batch() {
+        const size_t n = batch_rows_;
+        if (n == 0) return;
+        core::RabitqEncoder encoder(*rotation_, metric_);
+        const size_t blocks = (n + kAssignBlockRows - 1) / kAssignBlockRows;
+        core::parallel_for(
+            blocks, static_cast<unsigned>(guc_build_threads),
+            [&](size_t first_block, size_t end_block) {
+                std::vector<float> inputs(kAssignBlockRows * dim_);
+                for (size_t b = first_block; b < end_block; ++b) {
+                    const size_t begin = b * kAssignBlockRows, end = std::min(n, begin + kAssignBlockRows);
+                    for (size_t r = begin; r < end; ++r) {
+                        float* out = inputs.data() + (r - begin) * dim_;
+                        const float* v = encoded_input(batch_vectors_.data() + r * dim_, out);
+                        if (v != out) memcpy(out, v, sizeof(float) * dim_);
+                    }
+                    core::assign_nearest_centroids(inputs.data(), end - begin, dim_, centroids_.data(), list_count_,
+                                                   metric_, batch_lists_.data() + begin);
+                    for (size_t r = begin; r < end; ++r) {
+                        const uint32 list = batch_lists_[r];
+                        uint8* record = batch_records_.data() + r * layout_.stride;
+                        memset(record, 0, layout_.stride);
+                        core::RabitqFactors factors =
+                            encoder.encode(inputs.data() + (r - begin) * dim_, centroids_.data() + static_cast<size_t>(list) * dim_,
+                                           reinterpret_cast<uint64*>(record));
+                        memcpy(record + layout_.factors_offset, &factors, sizeof(factors));
+                        memcpy(record + layout_.tid_offset, &batch_tids_[r], sizeof(ItemPointerData));
+                    }
+                }
+            },
+            interrupt_pending);
+
+        // Sort items: a bytea holding the (list, TID) key, the record and (rerank = 'index') the raw vector.
+        const size_t item_bytes = VARHDRSZ + kSortKeyBytes + item_payload_bytes();
+        sort_item_.resize(item_bytes);
+        uint8* item = sort_item_.data();
+        SET_VARSIZE(item, item_bytes);
+        for (size_t r = 0; r < n; ++r) ++list_sizes_[batch_lists_[r]];
+        pg::pg_call([&] {
+            for (size_t r = 0; r < n; ++r) {
+                const ItemPointerData& tid = batch_tids_[r];
+                put_be32(item + VARHDRSZ, batch_lists_[r]);
+                put_be32(item + VARHDRSZ + 4, ItemPointerGetBlockNumberNoCheck(&tid));
+                OffsetNumber offset = ItemPointerGetOffsetNumberNoCheck(&tid);
+                item[VARHDRSZ + 8] = static_cast<uint8>(offset >> 8);
+                item[VARHDRSZ + 9] = static_cast<uint8>(offset);
+                memcpy(item + VARHDRSZ + kSortKeyBytes, batch_records_.data() + r * layout_.stride, layout_.stride);
+                if (options_.rerank == RerankSource::Index)
+                    memcpy(item + VARHDRSZ + kSortKeyBytes + layout_.stride, batch_vectors_.data() + r * dim_,
+                           sizeof(float) * dim_);
+                tuplesort_putdatum(sort_, PointerGetDatum(item), false);
+            }
+            CHECK_FOR_INTERRUPTS();
+        });
+        encoded_rows_ += n;
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(encoded_rows_));
+        batch_rows_ = 0;
+    }
+
+    // ---- centroids -----------------------------------------------------------------------------------
+
+    // Trains the centroids on the sample. An empty table gets one list with the zero centroid: every
+    // later insert goes there until a REINDEX.
     void train() {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTraining);
-        const size_t n = order_.size();
-        if (n == 0) {
+        if (rows_ == 0) {
             list_count_ = 1;
             centroids_.assign(dim_, 0.0f);
         } else {
-            uint32 requested = options_.lists > 0 ? static_cast<uint32>(options_.lists) : default_list_count(n);
-            size_t sample = std::min(n, std::min(kMaxSampleRows, std::max(kMinSampleRows, kSampleRowsPerList * requested)));
-            std::vector<uint32> positions(n);
-            for (size_t i = 0; i < n; ++i) positions[i] = static_cast<uint32>(i);
-            SplitMix64 random{options_.seed ^ 0x5241424954510001ULL};
-            for (size_t i = 0; i < sample; ++i) std::swap(positions[i], positions[i + random.below(n - i)]);
-            positions.resize(sample);
-            std::sort(positions.begin(), positions.end());
-            std::vector<float> data(sample * dim_);
-            for (size_t i = 0; i < sample; ++i) {
-                const float* v = encoded_input(order_[positions[i]], data.data() + i * dim_);
-                if (v != data.data() + i * dim_) memcpy(data.data() + i * dim_, v, sizeof(float) * dim_);
+            const uint32 requested = options_.lists > 0 ? static_cast<uint32>(options_.lists) : default_list_count(rows_);
+            const size_t wanted = std::min(rows_, std::min(kMaxSampleRows, std::max(kMinSampleRows, kSampleRowsPerList * requested)));
+            size_t sample = std::min(wanted, reservoir_rows_);
+            if (sample < reservoir_rows_) {
+                // A uniform subset of the reservoir: its first rows after a partial shuffle by the seed.
+                SplitMix64 random{options_.seed ^ 0x5241424954510002ULL};
+                for (size_t i = 0; i < sample; ++i) {
+                    size_t j = i + random.below(reservoir_rows_ - i);
+                    if (j == i) continue;
+                    std::swap_ranges(sample_.begin() + static_cast<ptrdiff_t>(i * dim_),
+                                     sample_.begin() + static_cast<ptrdiff_t>((i + 1) * dim_),
+                                     sample_.begin() + static_cast<ptrdiff_t>(j * dim_));
+                }
             }
-            positions = {};
+            sample_.resize(sample * dim_);
+            if (sample < wanted && memory_capped_sample_) {
+                pg::pg_call([&] {
+                    ereport(NOTICE, (errmsg("rabitq index trains its lists on %zu sampled rows instead of %zu",
+                                            sample, wanted),
+                                     errhint("Increase maintenance_work_mem for a larger k-means sample.")));
+                });
+            }
+            if (metric_ == core::Metric::Cosine)
+                for (size_t i = 0; i < sample; ++i) normalize_into(sample_.data() + i * dim_, dim_, sample_.data() + i * dim_);
 
             core::KMeansOptions kmeans;
             kmeans.lists = requested;
@@ -249,88 +334,34 @@ class IndexBuilder {
             kmeans.threads = static_cast<unsigned>(guc_build_threads);
             kmeans.metric = metric_;
             kmeans.should_cancel = interrupt_pending;
-            kmeans.on_progress = [](uint32 done, uint32 total) {
-                pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, total);
-                pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
-            };
-            centroids_ = core::train_kmeans(data.data(), sample, dim_, kmeans);
+            centroids_ = core::train_kmeans(sample_.data(), sample, dim_, kmeans);
             list_count_ = static_cast<uint32>(centroids_.size() / dim_);
             sample_rows_ = sample;
         }
+        sample_ = {};
         rotated_.resize(static_cast<size_t>(list_count_) * code_bits_);
         for (uint32 l = 0; l < list_count_; ++l)
             rotation_->apply(centroids_.data() + static_cast<size_t>(l) * dim_,
                              rotated_.data() + static_cast<size_t>(l) * code_bits_);
     }
 
-    // Assigns every row to its nearest list, groups the rows by list (keeping heap order inside a list)
-    // and encodes them into records_, which is then laid out exactly as the data pages hold it.
-    void assign_and_encode() {
-        pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssigning);
-        const size_t n = order_.size();
-        const unsigned threads = static_cast<unsigned>(guc_build_threads);
-        // Assignment in blocks of fixed size (so the result does not depend on the thread count).
-        std::vector<uint32> list_of(n);
-        const size_t blocks = (n + kAssignBlockRows - 1) / kAssignBlockRows;
-        core::parallel_for(
-            blocks, threads,
-            [&](size_t first_block, size_t end_block) {
-                std::vector<float> block_rows(kAssignBlockRows * dim_);
-                for (size_t b = first_block; b < end_block; ++b) {
-                    const size_t begin = b * kAssignBlockRows, end = std::min(n, begin + kAssignBlockRows);
-                    for (size_t p = begin; p < end; ++p) {
-                        float* out = block_rows.data() + (p - begin) * dim_;
-                        const float* v = encoded_input(order_[p], out);
-                        if (v != out) memcpy(out, v, sizeof(float) * dim_);
-                    }
-                    core::assign_nearest_centroids(block_rows.data(), end - begin, dim_, centroids_.data(),
-                                                   list_count_, metric_, list_of.data() + begin);
-                }
-            },
-            interrupt_pending);
+    // ---- the tuplesort and the pages -------------------------------------------------------------------
 
-        list_sizes_.assign(list_count_, 0);
-        for (size_t p = 0; p < n; ++p) ++list_sizes_[list_of[p]];
-        list_starts_.assign(list_count_ + 1, 0);
-        for (uint32 l = 0; l < list_count_; ++l) list_starts_[l + 1] = list_starts_[l] + list_sizes_[l];
-        std::vector<uint32> placed(n);
-        {
-            std::vector<size_t> next(list_starts_.begin(), list_starts_.end() - 1);
-            for (size_t p = 0; p < n; ++p) placed[next[list_of[p]]++] = static_cast<uint32>(p);
-        }
-        list_of = {};
-
-        records_.assign(n * layout_.stride, 0);
-        core::RabitqEncoder encoder(*rotation_, metric_);
-        core::parallel_for(
-            n, threads,
-            [&](size_t begin, size_t end) {
-                std::vector<float> scratch(dim_);
-                for (size_t q = begin; q < end; ++q) {
-                    size_t p = placed[q];
-                    uint32 row = order_[p];
-                    uint32 list = list_for_slot(q);
-                    uint8* record = records_.data() + q * layout_.stride;
-                    core::RabitqFactors factors =
-                        encoder.encode(encoded_input(row, scratch.data()), centroids_.data() + static_cast<size_t>(list) * dim_,
-                                       reinterpret_cast<uint64*>(record));
-                    memcpy(record + layout_.factors_offset, &factors, sizeof(factors));
-                    memcpy(record + layout_.tid_offset, &tids_[row], sizeof(ItemPointerData));
-                    if (options_.rerank == RerankSource::Index)
-                        memcpy(record + layout_.vector_offset, rows_.row(row), sizeof(float) * dim_);
-                }
-            },
-            interrupt_pending);
-    }
-
-    // The list whose record range holds slot q (binary search over list_starts_).
-    uint32 list_for_slot(size_t q) const {
-        auto it = std::upper_bound(list_starts_.begin(), list_starts_.end(), q);
-        return static_cast<uint32>(it - list_starts_.begin() - 1);
+    void begin_sort() {
+        const int sort_memory = std::max(64, maintenance_work_mem / 2);
+        sort_ = pg::pg_call([&] {
+            Oid less_than = lookup_type_cache(BYTEAOID, TYPECACHE_LT_OPR)->lt_opr;
+#if PG_VERSION_NUM >= 150000
+            return tuplesort_begin_datum(BYTEAOID, less_than, InvalidOid, false, sort_memory, nullptr, TUPLESORT_NONE);
+#else
+            return tuplesort_begin_datum(BYTEAOID, less_than, InvalidOid, false, sort_memory, nullptr, false);
+#endif
+        });
     }
 
     // Page writing through shared buffers (no WAL; the whole fork is logged at the end).
-    Page begin_page(PageKind kind, BlockNumber expected) {
+    // Appends a new page of the given kind (it must land at block `expected`) and keeps it locked.
+    Page append_page(PageKind kind, BlockNumber expected) {
         Page page = pg::pg_call([&] {
             buffer_ = ReadBufferExtended(index_, fork_, P_NEW, RBM_NORMAL, nullptr);
             LockBuffer(buffer_, BUFFER_LOCK_EXCLUSIVE);
@@ -341,21 +372,109 @@ class IndexBuilder {
         init_page(page, kind);
         return page;
     }
-    void finish_page() {
-        pg::pg_call([&] {
-            MarkBufferDirty(buffer_);
-            UnlockReleaseBuffer(buffer_);
+    void finish_page() { release_page(&buffer_); }
+
+    // An already appended page, locked for filling into *buffer.
+    Page open_page(BlockNumber block, Buffer* buffer) {
+        return pg::pg_call([&] {
+            *buffer = ReadBufferExtended(index_, fork_, block, RBM_NORMAL, nullptr);
+            LockBuffer(*buffer, BUFFER_LOCK_EXCLUSIVE);
+            return BufferGetPage(*buffer);
         });
-        buffer_ = InvalidBuffer;
+    }
+    void release_page(Buffer* buffer) {
+        pg::pg_call([&] {
+            MarkBufferDirty(*buffer);
+            UnlockReleaseBuffer(*buffer);
+        });
+        *buffer = InvalidBuffer;
+    }
+
+    // The next sorted item (key, record, and the vector with rerank = 'index'), copied into item_.
+    // Raises if the sort runs dry or the item belongs to another list than `list`.
+    void next_sorted_item(uint32 list) {
+        bool ok = false;
+        const size_t item_bytes = kSortKeyBytes + item_payload_bytes();
+        pg::pg_call([&] {
+            MemoryContext old = MemoryContextSwitchTo(tuple_context_);
+            Datum value;
+            bool isnull;
+#if PG_VERSION_NUM >= 160000
+            ok = tuplesort_getdatum(sort_, true, false, &value, &isnull, nullptr);
+#else
+            ok = tuplesort_getdatum(sort_, true, &value, &isnull, nullptr);
+#endif
+            MemoryContextSwitchTo(old);
+            if (ok) {
+                ok = VARSIZE_ANY_EXHDR(DatumGetPointer(value)) == item_bytes;
+                if (ok) memcpy(item_.data(), VARDATA_ANY(DatumGetPointer(value)), item_bytes);
+            }
+            MemoryContextReset(tuple_context_);
+        });
+        const uint8* key = item_.data();
+        uint32 item_list = (static_cast<uint32>(key[0]) << 24) | (static_cast<uint32>(key[1]) << 16) |
+                           (static_cast<uint32>(key[2]) << 8) | key[3];
+        if (!ok || item_list != list)
+            throw pg::SqlError(ERRCODE_INTERNAL_ERROR, "rabitq build: sorted records do not match the list counts");
+    }
+
+    // Bytes after the sort key: the record, then the vector for rerank = 'index'.
+    size_t item_payload_bytes() const {
+        return layout_.stride + (options_.rerank == RerankSource::Index ? sizeof(float) * dim_ : 0);
+    }
+
+    // Fills list l's data pages (and vector pages) from the sorted items. The pages exist already.
+    void fill_list(uint32 l, const RabitqListEntry& entry) {
+        const bool with_vectors = options_.rerank == RerankSource::Index;
+        const size_t vstride = vector_stride(dim_);
+        Buffer data_buffer = InvalidBuffer, vector_buffer = InvalidBuffer;
+        Page data_page = nullptr, vector_page = nullptr;
+        for (size_t i = 0; i < list_sizes_[l]; ++i) {
+            next_sorted_item(l);
+            const size_t on_page = i % records_per_page_;
+            if (on_page == 0) {
+                if (data_buffer != InvalidBuffer) release_page(&data_buffer);
+                data_page = open_page(entry.head + static_cast<BlockNumber>(i / records_per_page_), &data_buffer);
+            }
+            uint8* record = reinterpret_cast<uint8*>(page_contents(data_page)) + on_page * layout_.stride;
+            memcpy(record, item_.data() + kSortKeyBytes, layout_.stride);
+            page_opaque(data_page)->count = static_cast<uint32>(on_page + 1);
+            set_contents_size(data_page, (on_page + 1) * layout_.stride);
+            if (with_vectors) {
+                const size_t slot = i % vectors_per_page_;
+                const BlockNumber block = entry.vector_head + static_cast<BlockNumber>(i / vectors_per_page_);
+                if (slot == 0) {
+                    if (vector_buffer != InvalidBuffer) release_page(&vector_buffer);
+                    vector_page = open_page(block, &vector_buffer);
+                }
+                memcpy(page_contents(vector_page) + slot * vstride, item_.data() + kSortKeyBytes + layout_.stride,
+                       sizeof(float) * dim_);
+                page_opaque(vector_page)->count = static_cast<uint32>(slot + 1);
+                set_contents_size(vector_page, (slot + 1) * vstride);
+                const uint16 slot16 = static_cast<uint16>(slot);
+                memcpy(record + layout_.vector_slot_offset, &slot16, sizeof(slot16));
+                memcpy(record + layout_.vector_block_offset, &block, sizeof(block));
+            }
+        }
+        if (data_buffer != InvalidBuffer) release_page(&data_buffer);
+        if (vector_buffer != InvalidBuffer) release_page(&vector_buffer);
     }
 
     void write_pages() {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWriting);
-        const size_t n = order_.size();
-        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(n));
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(encoded_rows_));
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+        list_sizes_.resize(list_count_, 0);
+        tuple_context_ = pg::pg_call([] {
+            return AllocSetContextCreate(CurrentMemoryContext, "rabitq build page", ALLOCSET_DEFAULT_SIZES);
+        });
+        pg::pg_call([&] { tuplesort_performsort(sort_); });
+        item_.resize(kSortKeyBytes + item_payload_bytes());
+        const bool with_vectors = options_.rerank == RerankSource::Index;
+        vectors_per_page_ = with_vectors ? static_cast<uint32>(kPageUsableBytes / vector_stride(dim_)) : 0;
 
-        // Block plan: metapage, centroid pages, directory pages, then each list's data pages.
+        // Block plan: metapage, centroid pages, directory pages, every list's data pages, then (rerank =
+        // 'index') every list's vector pages. Each list has at least one page of each.
         const size_t stream_floats = static_cast<size_t>(list_count_) * (dim_ + code_bits_);
         const uint32 centroid_pages =
             static_cast<uint32>(std::max<size_t>(1, (stream_floats + kCentroidFloatsPerPage - 1) / kCentroidFloatsPerPage));
@@ -364,9 +483,25 @@ class IndexBuilder {
         std::vector<RabitqListEntry> directory(list_count_);
         BlockNumber next_block = 1 + centroid_pages + directory_pages;
         for (uint32 l = 0; l < list_count_; ++l) {
-            uint32 pages = static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + records_per_page_ - 1) / records_per_page_));
-            directory[l] = RabitqListEntry{next_block, next_block + pages - 1, static_cast<uint32>(list_sizes_[l]), pages};
-            next_block += pages;
+            RabitqListEntry& entry = directory[l];
+            entry = RabitqListEntry{};
+            entry.pages = static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + records_per_page_ - 1) / records_per_page_));
+            entry.head = next_block;
+            entry.tail = next_block + entry.pages - 1;
+            entry.tuples = static_cast<uint32>(list_sizes_[l]);
+            entry.vector_head = entry.vector_tail = InvalidBlockNumber;
+            next_block += entry.pages;
+        }
+        if (with_vectors) {
+            for (uint32 l = 0; l < list_count_; ++l) {
+                RabitqListEntry& entry = directory[l];
+                entry.vector_pages =
+                    static_cast<uint32>(std::max<size_t>(1, (list_sizes_[l] + vectors_per_page_ - 1) / vectors_per_page_));
+                entry.vector_head = next_block;
+                entry.vector_tail = next_block + entry.vector_pages - 1;
+                entry.vectors = static_cast<uint32>(list_sizes_[l]);
+                next_block += entry.vector_pages;
+            }
         }
 
         RabitqMetaData meta{};
@@ -385,10 +520,12 @@ class IndexBuilder {
         meta.directory_pages = directory_pages;
         meta.record_stride = static_cast<uint32>(layout_.stride);
         meta.records_per_page = records_per_page_;
-        meta.built_tuples = n;
+        meta.built_tuples = encoded_rows_;
         meta.kmeans_sample = static_cast<uint32>(sample_rows_);
+        meta.vectors_per_page = vectors_per_page_;
+        rotation_probe(*rotation_, meta.rotation_probe);
 
-        Page page = begin_page(PageKind::Meta, kMetaBlock);
+        Page page = append_page(PageKind::Meta, kMetaBlock);
         memcpy(page_meta(page), &meta, sizeof(meta));
         set_contents_size(page, sizeof(meta));
         finish_page();
@@ -396,7 +533,7 @@ class IndexBuilder {
         // Centroid stream: every raw centroid, then every rotated centroid.
         size_t written = 0;
         for (uint32 i = 0; i < centroid_pages; ++i) {
-            page = begin_page(PageKind::Centroid, meta.centroid_start + i);
+            page = append_page(PageKind::Centroid, meta.centroid_start + i);
             size_t count = std::min(kCentroidFloatsPerPage, stream_floats - written);
             auto* out = reinterpret_cast<float*>(page_contents(page));
             for (size_t k = 0; k < count; ++k, ++written) {
@@ -410,7 +547,7 @@ class IndexBuilder {
         }
 
         for (uint32 i = 0; i < directory_pages; ++i) {
-            page = begin_page(PageKind::Directory, meta.directory_start + i);
+            page = append_page(PageKind::Directory, meta.directory_start + i);
             size_t first = static_cast<size_t>(i) * kDirectoryEntriesPerPage;
             size_t count = std::min<size_t>(kDirectoryEntriesPerPage, list_count_ - first);
             memcpy(page_contents(page), directory.data() + first, count * sizeof(RabitqListEntry));
@@ -420,24 +557,36 @@ class IndexBuilder {
             finish_page();
         }
 
+        // Empty, chained data and vector pages first; then the records are filled in list by list.
+        for (uint32 l = 0; l < list_count_; ++l) {
+            const RabitqListEntry& entry = directory[l];
+            for (uint32 i = 0; i < entry.pages; ++i) {
+                page = append_page(PageKind::Data, entry.head + i);
+                page_opaque(page)->next = i + 1 < entry.pages ? entry.head + i + 1 : InvalidBlockNumber;
+                finish_page();
+            }
+        }
+        for (uint32 l = 0; with_vectors && l < list_count_; ++l) {
+            const RabitqListEntry& entry = directory[l];
+            for (uint32 i = 0; i < entry.vector_pages; ++i) {
+                page = append_page(PageKind::Vector, entry.vector_head + i);
+                page_opaque(page)->next = i + 1 < entry.vector_pages ? entry.vector_head + i + 1 : InvalidBlockNumber;
+                finish_page();
+            }
+        }
         size_t done = 0;
         for (uint32 l = 0; l < list_count_; ++l) {
-            check_for_interrupts();
-            const RabitqListEntry& entry = directory[l];
-            size_t first = list_starts_[l];
-            for (uint32 i = 0; i < entry.pages; ++i) {
-                page = begin_page(PageKind::Data, entry.head + i);
-                size_t begin = first + static_cast<size_t>(i) * records_per_page_;
-                size_t count = std::min<size_t>(records_per_page_, list_starts_[l + 1] - std::min(begin, list_starts_[l + 1]));
-                memcpy(page_contents(page), records_.data() + begin * layout_.stride, count * layout_.stride);
-                page_opaque(page)->count = static_cast<uint32>(count);
-                page_opaque(page)->next = i + 1 < entry.pages ? entry.head + i + 1 : InvalidBlockNumber;
-                set_contents_size(page, count * layout_.stride);
-                finish_page();
-                done += count;
-            }
+            fill_list(l, directory[l]);
+            done += list_sizes_[l];
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(done));
+            pg::pg_call([] { CHECK_FOR_INTERRUPTS(); });
         }
+        pg::pg_call([&] {
+            tuplesort_end(sort_);
+            MemoryContextDelete(tuple_context_);
+        });
+        sort_ = nullptr;
+        tuple_context_ = nullptr;
 
         // WAL: the init fork always, the main fork when the relation is WAL-logged.
         if (fork_ == INIT_FORKNUM || RelationNeedsWAL(index_)) {
@@ -457,20 +606,35 @@ class IndexBuilder {
     std::shared_ptr<const core::Rotation> rotation_;
     uint32 code_bits_;
     RecordLayout layout_;
+    size_t memory_limit_;
     uint32 records_per_page_ = 0;
+    uint32 vectors_per_page_ = 0;
 
-    RowStore rows_;
-    std::vector<ItemPointerData> tids_;
     MemoryContext tuple_context_ = nullptr;
-    BlockNumber heap_blocks_ = 0;
     double heap_tuples_ = 0;
+    size_t rows_ = 0;  // indexed rows seen by the sample pass
 
-    std::vector<uint32> order_;  // row numbers in heap order
+    // pass 1
+    size_t reservoir_capacity_ = 0, reservoir_rows_ = 0;
+    bool memory_capped_sample_ = false;
+    SplitMix64 reservoir_random_{0};
+    std::vector<float> sample_;  // reservoir_rows_ x dim, then the k-means sample
+
+    // centroids
     uint32 list_count_ = 0;
     size_t sample_rows_ = 0;
     std::vector<float> centroids_, rotated_;
-    std::vector<size_t> list_sizes_, list_starts_;
-    std::vector<uint8> records_;
+
+    // pass 2
+    size_t batch_capacity_ = 0, batch_rows_ = 0, encoded_rows_ = 0;
+    std::vector<float> batch_vectors_;
+    std::vector<ItemPointerData> batch_tids_;
+    std::vector<uint32> batch_lists_;
+    std::vector<uint8> batch_records_;
+    std::vector<uint8> sort_item_;  // one item being sorted in
+    std::vector<uint8> item_;       // one item sorted out (without the varlena header)
+    std::vector<size_t> list_sizes_;
+    Tuplesortstate* sort_ = nullptr;
     Buffer buffer_ = InvalidBuffer;
 };
 

@@ -6,16 +6,29 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
 }
 
 namespace rulake::am {
 
-// Support function 1 of every rabitq operator class returns the metric code (core::Metric).
+// Support function 1 of every rabitq operator class returns the metric code (core::Metric). Its
+// signature is checked before the call: an operator class made with another function must not make the
+// server call it with the wrong arguments.
 core::Metric opclass_metric(Relation index) {
+    bool valid_signature = false;
     int32 code = pg::pg_call([&] {
+        RegProcedure proc = index_getprocid(index, 1, 1);
+        valid_signature = OidIsValid(proc) && get_func_nargs(proc) == 0 && get_func_rettype(proc) == INT4OID;
+        if (!valid_signature) return 0;
         FmgrInfo* support = index_getprocinfo(index, 1, 1);
         return DatumGetInt32(FunctionCall0Coll(support, InvalidOid));
     });
+    if (!valid_signature)
+        throw pg::SqlError(ERRCODE_INVALID_OBJECT_DEFINITION,
+                           "support function 1 of the operator class of index \"" +
+                               std::string(RelationGetRelationName(index)) + "\" must take no arguments and return integer",
+                           {}, "Use one of the operator classes vector_l2_ops, vector_ip_ops and vector_cosine_ops.");
     switch (code) {
         case static_cast<int32>(core::Metric::L2): return core::Metric::L2;
         case static_cast<int32>(core::Metric::InnerProduct): return core::Metric::InnerProduct;
@@ -40,7 +53,7 @@ uint32 column_dimensions(Relation index, const IndexOptions& options) {
         throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                            "column cannot have more than " + std::to_string(max_dim_with_index_rerank()) +
                                " dimensions for rabitq index with rerank = 'index'",
-                           "A record with its full vector must fit on one page.", "Use rerank = 'heap'.");
+                           "The index keeps each vector on one page.", "Use rerank = 'heap'.");
     if (options.rotation == core::RotationKind::Haar && dim > core::kMaxHaarDim)
         throw pg::SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                            "column cannot have more than " + std::to_string(core::kMaxHaarDim) +

@@ -1,9 +1,11 @@
 // aminsert of rabitq: encode the new row against its nearest list's centroid and append the record to
-// that list's tail page, WAL-logged with Generic WAL.
+// that list's tail page (and, with rerank = 'index', the vector to the list's tail vector page),
+// WAL-logged with Generic WAL.
 //
-// Locks: the tail data page (exclusive), then, when it is full, the relation extension lock and the new
-// page, then the list's directory page (exclusive). A backend never waits for a data page while it holds
-// a directory page, so inserters, scans (one shared page lock at a time) and vacuum cannot deadlock.
+// Locks: a tail page (exclusive), then, when it is full, the relation extension lock and the new page,
+// then the list's directory page (exclusive); all released before the next append. A backend never waits
+// for a data or vector page while it holds a directory page, so inserters, scans (one shared page lock at
+// a time) and vacuum cannot deadlock.
 // An index built on an empty table has a single list with the zero centroid; rows inserted later go
 // there (a REINDEX trains real lists).
 #include <cmath>
@@ -26,24 +28,30 @@ namespace rulake::am {
 
 namespace {
 
-// Appends one record to list `list`. Plain Postgres code (run under pg_call; no C++ objects).
-void append_record(Relation index, const RabitqMetaData* meta, uint32 list, const uint8* record) {
-    const size_t stride = meta->record_stride;
+// Appends one item (a record, or with vectors = true a vector) of item_bytes bytes, at most per_page per
+// page, to list `list`'s data (or vector) chain; returns where it went. One Generic WAL record covers
+// the tail page, a new page when the tail is full, and the list's directory entry. Plain Postgres code
+// (run under pg_call; no C++ objects).
+void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, bool vectors, const void* item,
+                    size_t item_bytes, size_t per_page, BlockNumber* block_out, uint16* slot_out) {
     const BlockNumber directory_block = meta->directory_start + static_cast<BlockNumber>(list / kDirectoryEntriesPerPage);
     const size_t entry_index = list % kDirectoryEntriesPerPage;
+    const PageKind kind = vectors ? PageKind::Vector : PageKind::Data;
 
     // The list's tail as the directory last recorded it; the chain is followed if it grew meanwhile.
     Buffer directory = ReadBuffer(index, directory_block);
     LockBuffer(directory, BUFFER_LOCK_SHARE);
-    BlockNumber tail = reinterpret_cast<RabitqListEntry*>(page_contents(BufferGetPage(directory)))[entry_index].tail;
+    const RabitqListEntry* current = reinterpret_cast<RabitqListEntry*>(page_contents(BufferGetPage(directory))) + entry_index;
+    BlockNumber tail = vectors ? current->vector_tail : current->tail;
     UnlockReleaseBuffer(directory);
 
     for (;;) {
         Buffer buffer = ReadBuffer(index, tail);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
         Page page = BufferGetPage(buffer);
-        if (page_opaque(page)->kind != static_cast<uint16>(PageKind::Data))
-            elog(ERROR, "rabitq index \"%s\": block %u is not a data page", RelationGetRelationName(index), tail);
+        if (page_opaque(page)->kind != static_cast<uint16>(kind) || page_opaque(page)->count > per_page)
+            elog(ERROR, "rabitq index \"%s\": block %u is not a valid %s page", RelationGetRelationName(index), tail,
+                 vectors ? "vector" : "data");
         if (page_opaque(page)->next != InvalidBlockNumber) {
             tail = page_opaque(page)->next;
             UnlockReleaseBuffer(buffer);
@@ -54,7 +62,7 @@ void append_record(Relation index, const RabitqMetaData* meta, uint32 list, cons
         uint32 count = page_opaque(page)->count;
         Buffer new_buffer = InvalidBuffer;
         Page target;
-        if (count < meta->records_per_page) {
+        if (count < per_page) {
             target = GenericXLogRegisterBuffer(state, buffer, 0);
         } else {
             // The tail is full: chain a new page to it.
@@ -64,22 +72,32 @@ void append_record(Relation index, const RabitqMetaData* meta, uint32 list, cons
             UnlockRelationForExtension(index, ExclusiveLock);
             Page old_page = GenericXLogRegisterBuffer(state, buffer, 0);
             target = GenericXLogRegisterBuffer(state, new_buffer, GENERIC_XLOG_FULL_IMAGE);
-            init_page(target, PageKind::Data);
+            init_page(target, kind);
             page_opaque(old_page)->next = BufferGetBlockNumber(new_buffer);
             count = 0;
         }
-        memcpy(page_contents(target) + count * stride, record, stride);
+        memcpy(page_contents(target) + count * item_bytes, item, item_bytes);
         page_opaque(target)->count = count + 1;
-        set_contents_size(target, (count + 1) * stride);
+        set_contents_size(target, (count + 1) * item_bytes);
+        *block_out = BufferGetBlockNumber(new_buffer != InvalidBuffer ? new_buffer : buffer);
+        *slot_out = static_cast<uint16>(count);
 
         directory = ReadBuffer(index, directory_block);
         LockBuffer(directory, BUFFER_LOCK_EXCLUSIVE);
         Page directory_page = GenericXLogRegisterBuffer(state, directory, 0);
         RabitqListEntry* entry = reinterpret_cast<RabitqListEntry*>(page_contents(directory_page)) + entry_index;
-        entry->tuples += 1;
-        if (new_buffer != InvalidBuffer) {
-            entry->tail = BufferGetBlockNumber(new_buffer);
-            entry->pages += 1;
+        if (vectors) {
+            entry->vectors += 1;
+            if (new_buffer != InvalidBuffer) {
+                entry->vector_tail = BufferGetBlockNumber(new_buffer);
+                entry->vector_pages += 1;
+            }
+        } else {
+            entry->tuples += 1;
+            if (new_buffer != InvalidBuffer) {
+                entry->tail = BufferGetBlockNumber(new_buffer);
+                entry->pages += 1;
+            }
         }
         GenericXLogFinish(state);
 
@@ -100,7 +118,7 @@ bool rabitq_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap
         const RabitqMetaData& meta = data->meta;
         const uint32 dim = meta.dim;
 
-        std::vector<float> vector(dim);
+        std::vector<float> vector(vector_stride(dim) / sizeof(float), 0.0f);  // zero padding past dim
         int vector_dim = 0;
         pg::pg_call([&] {
             const pg::VectorDatum* v = pg::datum_get_vector(values[0]);
@@ -129,10 +147,20 @@ bool rabitq_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap
         core::RabitqFactors factors = encoder.encode(input, data->centroid(list), reinterpret_cast<uint64*>(record.data()));
         memcpy(record.data() + layout.factors_offset, &factors, sizeof(factors));
         memcpy(record.data() + layout.tid_offset, heap_tid, sizeof(ItemPointerData));
-        if (data->rerank() == RerankSource::Index)
-            memcpy(record.data() + layout.vector_offset, vector.data(), sizeof(float) * dim);
 
-        pg::pg_call([&] { append_record(index, &meta, list, record.data()); });
+        pg::pg_call([&] {
+            BlockNumber block;
+            uint16 slot;
+            if (data->rerank() == RerankSource::Index) {
+                // The vector first (its own WAL record): a crash before the record is written only leaves
+                // an unreferenced vector behind.
+                append_to_list(index, &meta, list, true, vector.data(), vector_stride(dim), meta.vectors_per_page,
+                               &block, &slot);
+                memcpy(record.data() + layout.vector_slot_offset, &slot, sizeof(slot));
+                memcpy(record.data() + layout.vector_block_offset, &block, sizeof(block));
+            }
+            append_to_list(index, &meta, list, false, record.data(), layout.stride, meta.records_per_page, &block, &slot);
+        });
         return false;
     });
 }

@@ -6,6 +6,7 @@
 //  * rotations are shared by (kind, dim, seed) in a small LRU cache.
 // All of this is touched by the backend's main thread only.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -125,6 +126,17 @@ std::shared_ptr<IndexData> load_index_data(Relation index) {
     data->rotation = cached_rotation(data->rotation_kind(), meta.dim, meta.seed);
     if (data->rotation->output_dim() != meta.code_bits)
         throw_corrupted(index, "The metapage's code length does not match its rotation.");
+    // The rotation is regenerated, not stored: check that this build regenerates the one the index was
+    // built with (a tolerance covers float rounding differences between machines).
+    float probe[4];
+    rotation_probe(*data->rotation, probe);
+    for (int k = 0; k < 4; ++k) {
+        if (!(std::fabs(probe[k] - meta.rotation_probe[k]) <= 1e-3f * (1.0f + std::fabs(meta.rotation_probe[k]))))
+            throw pg::SqlError(ERRCODE_INDEX_CORRUPTED,
+                               std::string("index \"") + RelationGetRelationName(index) +
+                                   "\" was built with a different rotation than this build of rulake generates",
+                               "The rotation is regenerated from the seed stored in the index.", "REINDEX the index.");
+    }
     return data;
 }
 
@@ -161,7 +173,10 @@ void read_metapage(Relation index, RabitqMetaData* out) {
                                std::to_string(kRabitqFormatVersion),
                            {}, "REINDEX the index.");
     if (out->list_count == 0 || out->dim == 0 || out->code_bits < out->dim || out->code_bits % 64 != 0 ||
-        out->record_stride != record_layout(out->dim, out->code_bits, static_cast<RerankSource>(out->rerank)).stride ||
+        out->record_stride != record_layout(out->code_bits, static_cast<RerankSource>(out->rerank)).stride ||
+        (out->rerank == static_cast<uint8>(RerankSource::Index)
+             ? out->vectors_per_page != kPageUsableBytes / vector_stride(out->dim) || out->vectors_per_page == 0
+             : out->vectors_per_page != 0) ||
         out->records_per_page == 0 || out->records_per_page * static_cast<size_t>(out->record_stride) > kPageUsableBytes)
         throw_corrupted(index, "The metapage holds inconsistent sizes.");
 }
@@ -190,6 +205,13 @@ std::shared_ptr<const IndexData> index_data(Relation index) {
     forget_index(0, oid);  // an older relfilenode of the same index
     index_cache->push_back(IndexCacheEntry{oid, relfilenode, data});
     return data;
+}
+
+void rotation_probe(const core::Rotation& rotation, float out[4]) {
+    std::vector<float> input(rotation.input_dim()), output(rotation.output_dim());
+    for (uint32 i = 0; i < rotation.input_dim(); ++i) input[i] = rotation_probe_input(i);
+    rotation.apply(input.data(), output.data());
+    for (uint32 k = 0; k < 4; ++k) out[k] = output[rotation_probe_coordinate(k, rotation.output_dim())];
 }
 
 std::shared_ptr<const core::Rotation> cached_rotation(core::RotationKind kind, uint32 dim, uint64 seed) {

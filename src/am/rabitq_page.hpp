@@ -1,8 +1,9 @@
 // On-disk format of a rabitq index (format version 1; docs/index-format.md describes it in prose).
 //
-// Block 0 is the metapage; then come the centroid pages, the list directory pages and the data pages,
-// each kind in one contiguous run at build time (data pages added by inserts are appended at the end of
-// the relation and chained to their list). Every page carries a RabitqPageOpaque in its special space.
+// Block 0 is the metapage; then come the centroid pages, the list directory pages, the data pages (RaBitQ
+// records) and, with rerank = 'index', the vector pages (full vectors), each kind in one contiguous run at
+// build time, lists in order. Pages added by inserts are appended at the end of the relation and chained
+// to their list. Every page carries a RabitqPageOpaque in its special space.
 // The rotation is never stored: it is regenerated from (rotation kind, dimensions, seed).
 //
 // Only plain structs and constexpr helpers live here; the file is included after the Postgres headers.
@@ -24,15 +25,16 @@ constexpr BlockNumber kMetaBlock = 0;
 // Marks our pages in the special space, like other index AMs do, so tools can recognise them.
 constexpr uint16 kRabitqPageId = 0xFF8A;
 
-enum class PageKind : uint16 { Meta = 1, Centroid = 2, Directory = 3, Data = 4 };
+enum class PageKind : uint16 { Meta = 1, Centroid = 2, Directory = 3, Data = 4, Vector = 5 };
 enum class RerankSource : uint8 { Heap = 1, Index = 2 };
 
 // Special space of every page (16 bytes).
 struct RabitqPageOpaque {
-    BlockNumber next;  // next page of the same chain (data pages of one list; centroid and directory runs)
+    BlockNumber next;  // next page of the same chain (data or vector pages of one list; centroid and directory runs)
     uint16 kind;       // PageKind
     uint16 flags;      // reserved, 0
-    uint32 count;      // entries on this page: records (data), list entries (directory), floats (centroid)
+    uint32 count;      // entries on this page: records (data), vectors (vector), list entries (directory),
+                       // floats (centroid)
     uint16 reserved;   // 0
     uint16 page_id;    // kRabitqPageId
 };
@@ -58,18 +60,26 @@ struct RabitqMetaData {
     uint32 records_per_page;      // data records that fit on one page
     uint64 built_tuples;          // rows indexed by the build (later changes are counted per list)
     uint32 kmeans_sample;         // rows the centroids were trained on (0 for an empty build)
-    uint32 reserved1;             // 0
+    uint32 vectors_per_page;      // vectors that fit on one vector page (0 with rerank = 'heap')
+    // Four coordinates of the rotation applied to a fixed probe vector (rotation_probe_input): a backend
+    // whose code regenerates another rotation from the seed refuses the index instead of mis-ranking.
+    float rotation_probe[4];
 };
-static_assert(sizeof(RabitqMetaData) == 72, "metapage layout is on disk");
+static_assert(sizeof(RabitqMetaData) == 88, "metapage layout is on disk");
 
-// One list directory entry (16 bytes); entry i of the whole directory describes list i.
+// One list directory entry (32 bytes); entry i of the whole directory describes list i.
 struct RabitqListEntry {
-    BlockNumber head;  // first data page (never changes after build)
-    BlockNumber tail;  // last data page (inserts append here)
-    uint32 tuples;     // records in the list
-    uint32 pages;      // data pages in the chain
+    BlockNumber head;         // first data page (never changes after build)
+    BlockNumber tail;         // last data page (inserts append here)
+    uint32 tuples;            // records in the list
+    uint32 pages;             // data pages in the chain
+    BlockNumber vector_head;  // first vector page (rerank = 'index'; InvalidBlockNumber otherwise)
+    BlockNumber vector_tail;  // last vector page (inserts append here)
+    uint32 vectors;           // vectors stored (including those of removed records: vector pages are
+                              // never compacted, REINDEX reclaims them)
+    uint32 vector_pages;      // vector pages in the chain
 };
-static_assert(sizeof(RabitqListEntry) == 16, "directory layout is on disk");
+static_assert(sizeof(RabitqListEntry) == 32, "directory layout is on disk");
 
 // Byte offset of the contents of a page (right after the page header, 8-byte aligned).
 constexpr size_t kPageContentOffset = MAXALIGN(SizeOfPageHeaderData);
@@ -79,35 +89,40 @@ constexpr size_t kDirectoryEntriesPerPage = kPageUsableBytes / sizeof(RabitqList
 constexpr size_t kCentroidFloatsPerPage = kPageUsableBytes / sizeof(float);
 
 // Layout of one data record: code words first (8-byte aligned, contiguous for the batch estimator),
-// then the correction factors, then the heap TID (padded to 8 bytes), then for rerank = 'index' the
-// full vector (dim floats, padded to 8 bytes).
+// then the correction factors, then the heap TID; with rerank = 'index' the slot (uint16) and block
+// (uint32) of the row's vector on a vector page follow. Padding bytes are zero.
 struct RecordLayout {
-    size_t code_bytes;      // code_bits / 8
-    size_t factors_offset;  // = code_bytes
-    size_t tid_offset;      // = code_bytes + 16
-    size_t vector_offset;   // = code_bytes + 24 (only meaningful for rerank = 'index')
-    size_t stride;          // total bytes, a multiple of 8
+    size_t code_bytes;           // code_bits / 8
+    size_t factors_offset;       // = code_bytes
+    size_t tid_offset;           // = code_bytes + 16
+    size_t vector_slot_offset;   // = code_bytes + 22 (rerank = 'index')
+    size_t vector_block_offset;  // = code_bytes + 24 (rerank = 'index')
+    size_t stride;               // code_bytes + 24 (heap) or + 32 (index): a multiple of 8
 };
 
-constexpr RecordLayout record_layout(uint32 dim, uint32 code_bits, RerankSource rerank) {
+constexpr RecordLayout record_layout(uint32 code_bits, RerankSource rerank) {
     size_t code_bytes = static_cast<size_t>(code_bits) / 8;
-    size_t vector_bytes = rerank == RerankSource::Index ? TYPEALIGN(8, sizeof(float) * static_cast<size_t>(dim)) : 0;
-    return RecordLayout{code_bytes, code_bytes, code_bytes + 16, code_bytes + 24, code_bytes + 24 + vector_bytes};
+    return RecordLayout{code_bytes,      code_bytes,      code_bytes + 16,
+                        code_bytes + 22, code_bytes + 24, code_bytes + (rerank == RerankSource::Index ? 32 : 24)};
 }
 
-// Code bits for dim dimensions (the rotations pad to a multiple of 64).
-constexpr uint32 code_bits_for(uint32 dim) { return (dim + 63) / 64 * 64; }
+// Bytes per vector on a vector page (dim floats, padded to 8 bytes).
+constexpr size_t vector_stride(uint32 dim) { return TYPEALIGN(8, sizeof(float) * static_cast<size_t>(dim)); }
 
-// Largest dimension count whose rerank = 'index' record still fits on one page.
-constexpr uint32 max_dim_with_index_rerank() {
-    uint32 d = 1;
-    while (record_layout(d + 1, code_bits_for(d + 1), RerankSource::Index).stride <= kPageUsableBytes) ++d;
-    return d;
-}
+// Largest dimension count whose vector fits on one vector page (rerank = 'index').
+constexpr uint32 max_dim_with_index_rerank() { return static_cast<uint32>(kPageUsableBytes / sizeof(float) / 2 * 2); }
 
 inline RabitqPageOpaque* page_opaque(Page page) { return reinterpret_cast<RabitqPageOpaque*>(PageGetSpecialPointer(page)); }
 inline char* page_contents(Page page) { return reinterpret_cast<char*>(page) + kPageContentOffset; }
 inline RabitqMetaData* page_meta(Page page) { return reinterpret_cast<RabitqMetaData*>(page_contents(page)); }
+
+// The fixed input of the rotation check: dim exactly representable floats in [-1, 1].
+inline float rotation_probe_input(uint32 i) { return static_cast<float>(static_cast<int>((i * 37u) % 11u) - 5) / 5.0f; }
+// Coordinates of the rotated probe recorded in the metapage: 0, 1, code_bits/2, code_bits-1.
+inline uint32 rotation_probe_coordinate(uint32 k, uint32 code_bits) {
+    const uint32 at[4] = {0, 1, code_bits / 2, code_bits - 1};
+    return at[k];
+}
 
 // Initialises a zeroed page of the given kind (pd_lower just after the header, pd_upper at the special space).
 void init_page(Page page, PageKind kind);

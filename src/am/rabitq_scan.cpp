@@ -6,12 +6,13 @@
 //   * candidates wait in a min-heap by lower bound, exactly-scored rows in a min-heap by exact key;
 //   * the best scored row is returned once its key is <= the smallest lower bound still unscored;
 //   * otherwise the candidate with the smallest lower bound is scored exactly (from the heap tuple or
-//     the index's copy of the vector), with the same function the SQL operators use.
-// When both heaps run dry and the executor still asks (a large LIMIT, or a WHERE clause discarding
-// rows), the scan probes the next-nearest lists (iterative scan), up to rabitq.max_probes. In
-// rabitq.iterative_scan = strict_order (the default) a row whose exact distance is smaller than one
-// already returned is skipped, so the output is always in non-decreasing distance order; relaxed_order
-// returns it anyway (out of order); off stops after the first lists.
+//     the index's vector page), with the same function the SQL operators use.
+// When the executor keeps asking (a large LIMIT, or a WHERE clause discarding rows), further lists are
+// opened in centroid order, each one before any row farther than its centroid is returned (iterative
+// scan), up to rabitq.max_probes lists. A row closer than one already returned (a failed probabilistic
+// bound, or a list opened late) is skipped in rabitq.iterative_scan = strict_order (the default), so the
+// output is always in non-decreasing distance order; relaxed_order returns it anyway (out of order);
+// off opens no list beyond the first ones.
 //
 // The scan state is a C++ object placed in the scan's memory context; a reset callback of that context
 // runs its destructor (amendscan is skipped when the query fails). Postgres resources (heap fetch state,
@@ -48,7 +49,7 @@ namespace {
 struct Candidate {
     float lower_bound;
     ItemPointerData tid;
-    BlockNumber block;  // where the record was (for rerank = 'index')
+    BlockNumber block;  // where its vector is (rerank = 'index')
     uint16 slot;
 };
 
@@ -111,27 +112,36 @@ class CandidateQueue {
     }
 
   private:
-    // Moves the smallest chunk of the pool (about 1/32 of it, at least 128) into the heap: finds the
-    // chunk's largest bound on a copy of the bounds, then splits the pool in one pass.
+    // Moves the smallest chunk of the pool (about 1/32 of it, at least 128) into the heap. The chunk's
+    // largest bound is estimated from an evenly spaced sample of the bounds (exact for small pools);
+    // any threshold is correct, it only decides how much moves now.
     void refill() {
-        const size_t take = std::min(pool_.size(), std::max<size_t>(128, pool_.size() / 32));
-        bounds_.resize(pool_.size());
-        for (size_t i = 0; i < pool_.size(); ++i) bounds_[i] = pool_[i].lower_bound;
-        std::nth_element(bounds_.begin(), bounds_.begin() + static_cast<ptrdiff_t>(take - 1), bounds_.end());
-        const float threshold = bounds_[take - 1];
+        const size_t n = pool_.size();
+        const size_t take = std::min(n, std::max<size_t>(128, n / 32));
+        constexpr size_t kSample = 1024;
+        if (n <= 2 * kSample) {
+            bounds_.resize(n);
+            for (size_t i = 0; i < n; ++i) bounds_[i] = pool_[i].lower_bound;
+        } else {
+            bounds_.resize(kSample);
+            for (size_t i = 0; i < kSample; ++i) bounds_[i] = pool_[i * n / kSample].lower_bound;
+        }
+        const size_t rank = std::max<size_t>(1, take * bounds_.size() / n) - 1;
+        std::nth_element(bounds_.begin(), bounds_.begin() + static_cast<ptrdiff_t>(rank), bounds_.end());
+        const float threshold = bounds_[rank];
         size_t kept = 0;
         pool_min_ = std::numeric_limits<float>::infinity();
-        for (size_t i = 0; i < pool_.size(); ++i) {
+        for (size_t i = 0; i < n; ++i) {
             const Candidate& c = pool_[i];
             if (c.lower_bound <= threshold) {
                 heap_.push_back(c);
-                std::push_heap(heap_.begin(), heap_.end(), CandidateAfter());
             } else {
                 pool_min_ = std::min(pool_min_, c.lower_bound);
                 pool_[kept++] = c;
             }
         }
         pool_.resize(kept);
+        std::make_heap(heap_.begin(), heap_.end(), CandidateAfter());
     }
 
     std::vector<Candidate> heap_;  // heap by CandidateAfter
@@ -139,11 +149,6 @@ class CandidateQueue {
     std::vector<float> bounds_;    // scratch for refill()
     float pool_min_ = std::numeric_limits<float>::infinity();
 };
-
-bool tid_equal(const ItemPointerData& a, const ItemPointerData& b) {
-    return ItemPointerGetBlockNumberNoCheck(&a) == ItemPointerGetBlockNumberNoCheck(&b) &&
-           ItemPointerGetOffsetNumberNoCheck(&a) == ItemPointerGetOffsetNumberNoCheck(&b);
-}
 
 class ScanState {
   public:
@@ -303,12 +308,19 @@ class ScanState {
                 candidates_.reserve_more(n);
                 const auto* base = reinterpret_cast<const uint8*>(page_contents(page));
                 query_->estimate_batch(base, layout.stride, layout.factors_offset, n, epsilon_, estimates_.data());
+                const bool with_vectors = data_->rerank() == RerankSource::Index;
                 for (uint32 r = 0; r < n; ++r) {
+                    const uint8* record = base + r * layout.stride;
                     Candidate c;
                     c.lower_bound = estimates_[r].lower_bound;
-                    memcpy(&c.tid, base + r * layout.stride + layout.tid_offset, sizeof(ItemPointerData));
-                    c.block = block;
-                    c.slot = static_cast<uint16>(r);
+                    memcpy(&c.tid, record + layout.tid_offset, sizeof(ItemPointerData));
+                    if (with_vectors) {
+                        memcpy(&c.slot, record + layout.vector_slot_offset, sizeof(c.slot));
+                        memcpy(&c.block, record + layout.vector_block_offset, sizeof(c.block));
+                    } else {
+                        c.block = InvalidBlockNumber;
+                        c.slot = 0;
+                    }
                     candidates_.append(c);
                 }
                 BlockNumber next = page_opaque(page)->next;
@@ -329,35 +341,22 @@ class ScanState {
         return !std::isnan(*key);
     }
 
-    // rerank = 'index': the vector copy in the candidate's record. Vacuum may have moved the record
-    // inside its page since it was read, so it is looked up by TID when the slot does not match.
+    // rerank = 'index': the row's vector from its vector page (vector pages are append-only, so the
+    // location read with the record stays valid).
     bool read_index_vector(const Candidate& candidate) {
-        const RecordLayout layout = data_->layout();
         Buffer buffer = pg::pg_call([&] {
             Buffer b = ReadBuffer(index_, candidate.block);
             LockBuffer(b, BUFFER_LOCK_SHARE);
             return b;
         });
         Page page = BufferGetPage(buffer);
-        check_page(index_, page, candidate.block, PageKind::Data);
-        const auto* base = reinterpret_cast<const uint8*>(page_contents(page));
-        uint32 n = std::min(page_opaque(page)->count, data_->meta.records_per_page);
-        auto tid_at = [&](uint32 r) {
-            ItemPointerData tid;
-            memcpy(&tid, base + r * layout.stride + layout.tid_offset, sizeof(tid));
-            return tid;
-        };
-        int64 slot = -1;
-        if (candidate.slot < n && tid_equal(tid_at(candidate.slot), candidate.tid)) {
-            slot = candidate.slot;
-        } else {
-            for (uint32 r = 0; r < n && slot < 0; ++r)
-                if (tid_equal(tid_at(r), candidate.tid)) slot = r;
-        }
-        if (slot >= 0)
-            memcpy(vector_.data(), base + slot * layout.stride + layout.vector_offset, sizeof(float) * data_->meta.dim);
+        check_page(index_, page, candidate.block, PageKind::Vector);
+        if (candidate.slot >= std::min(page_opaque(page)->count, data_->meta.vectors_per_page))
+            throw_corrupted(index_, "A record points past the vectors of block " + std::to_string(candidate.block) + ".");
+        memcpy(vector_.data(), page_contents(page) + candidate.slot * vector_stride(data_->meta.dim),
+               sizeof(float) * data_->meta.dim);
         pg::pg_call([&] { UnlockReleaseBuffer(buffer); });
-        return slot >= 0;
+        return true;
     }
 
     // rerank = 'heap': the indexed column of the row version visible to the scan's snapshot.

@@ -117,11 +117,11 @@ RULAKE_FUNCTION(rabitq_index_summary) {
 
         std::vector<RabitqListEntry> lists;
         lists.reserve(meta.list_count);
-        uint64 pages[5] = {0, 0, 0, 0, 0};  // by PageKind; [0] = unused or unknown pages
+        uint64 pages[6] = {0, 0, 0, 0, 0, 0};  // by PageKind; [0] = unused or unknown pages
         for_each_page(index.get(), [&](BlockNumber block, Page page) {
             bool ours = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(RabitqPageOpaque)) &&
                         page_opaque(page)->page_id == kRabitqPageId && page_opaque(page)->kind >= 1 &&
-                        page_opaque(page)->kind <= 4;
+                        page_opaque(page)->kind <= 5;
             ++pages[ours ? page_opaque(page)->kind : 0];
             if (ours && page_opaque(page)->kind == static_cast<uint16>(PageKind::Directory) &&
                 block >= meta.directory_start && block < meta.directory_start + meta.directory_pages) {
@@ -159,13 +159,14 @@ RULAKE_FUNCTION(rabitq_index_summary) {
         json += ", \"kmeans_sample\": " + std::to_string(meta.kmeans_sample);
         json += ", \"record_bytes\": " + std::to_string(meta.record_stride);
         json += ", \"records_per_page\": " + std::to_string(meta.records_per_page);
+        json += ", \"vectors_per_page\": " + std::to_string(meta.vectors_per_page);
         json += ", \"list_tuples\": {\"min\": " + std::to_string(smallest) + ", \"max\": " + std::to_string(largest) +
                 ", \"mean\": " + json_number(mean) + ", \"stddev\": " + json_number(stddev) +
                 ", \"empty\": " + std::to_string(empty) + "}";
-        json += ", \"pages\": {\"total\": " + std::to_string(pages[0] + pages[1] + pages[2] + pages[3] + pages[4]) +
+        json += ", \"pages\": {\"total\": " + std::to_string(pages[0] + pages[1] + pages[2] + pages[3] + pages[4] + pages[5]) +
                 ", \"meta\": " + std::to_string(pages[1]) + ", \"centroid\": " + std::to_string(pages[2]) +
                 ", \"directory\": " + std::to_string(pages[3]) + ", \"data\": " + std::to_string(pages[4]) +
-                ", \"unused\": " + std::to_string(pages[0]) + "}";
+                ", \"vector\": " + std::to_string(pages[5]) + ", \"unused\": " + std::to_string(pages[0]) + "}";
         json += "}";
         return rulake::pg::pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
     });

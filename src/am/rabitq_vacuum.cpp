@@ -3,8 +3,9 @@
 // Bulk delete walks every list's chain, page by page under an exclusive lock, asks the callback about
 // each record's heap TID and compacts the page over the dead ones (one Generic WAL record per changed
 // page), then lowers the list's count in the directory. Pages are never freed: an emptied page stays in
-// its chain (inserts keep appending at the tail). Scans may see a record move within its page; they
-// look records up by TID (rabitq_scan.cpp).
+// its chain (inserts keep appending at the tail). Vector pages (rerank = 'index') are left alone: records
+// point into them and scans keep those locations, so vectors never move; the space of removed rows'
+// vectors comes back with REINDEX.
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -31,7 +32,7 @@ ListVacuumResult vacuum_list(IndexVacuumInfo* info, const RabitqMetaData* meta, 
                              IndexBulkDeleteCallback callback, void* callback_state) {
     Relation index = info->index;
     const size_t stride = meta->record_stride;
-    const size_t tid_offset = record_layout(meta->dim, meta->code_bits, static_cast<RerankSource>(meta->rerank)).tid_offset;
+    const size_t tid_offset = record_layout(meta->code_bits, static_cast<RerankSource>(meta->rerank)).tid_offset;
     ListVacuumResult result{0, 0};
     for (BlockNumber block = head; block != InvalidBlockNumber;) {
         vacuum_delay_point();

@@ -9,6 +9,7 @@
 // are packed four to a register and codes of 4 words two; other codes of up to 8 words take one (masked)
 // load each; longer codes are walked in 8-word chunks. Eight codes are reduced together by a
 // transpose-and-add tree.
+
 // GCC 12's AVX-512 intrinsics initialise their "undefined" vectors from themselves, which trips
 // -Wuninitialized inside the header (GCC PR 105593); the diagnostic is silenced for the header only.
 #pragma GCC diagnostic push

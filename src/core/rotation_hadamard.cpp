@@ -2,9 +2,10 @@
 //
 // Let D' = output_dim (a multiple of 64) and N the largest power of two <= D'. One round is: flip signs
 // by a random +-1 vector, apply the normalised fast Walsh-Hadamard transform (FWHT) to the leading N
-// coordinates; and when D' != N, flip signs again and apply the FWHT to the trailing N coordinates
-// (the two blocks overlap, so every coordinate is mixed with every other within two rounds). Every step
-// is orthogonal, hence so is the product. kRounds rounds make the rotated coordinates of any fixed
+// coordinates; and when D' != N, rotate each pair (i, i + D'/2) by 45 degrees, flip signs again, apply
+// the FWHT to the trailing N coordinates and rotate the pairs again. (Without the pair rotations, energy
+// crosses between the blocks only through their overlap 2N - D', which is small when D' is just below a
+// power of two, e.g. 960 or 16000.) Every step is orthogonal, hence so is the product. kRounds rounds make the rotated coordinates of any fixed
 // vector behave like those of a random rotation (energy spread evenly) at O(D' log D') cost.
 // State: the random signs only (generated from the seed; held expanded as sign-bit masks for speed).
 #include <cmath>
@@ -62,6 +63,29 @@ void fwht(float* x, uint32_t n) {
     }
 }
 
+// Rotates every pair (x[i], x[i + n/2]) by 45 degrees (n even): an orthogonal step that moves energy
+// between the two halves directly, whatever the overlap of the leading and trailing FWHT blocks.
+void mix_halves(float* x, uint32_t n) {
+    const uint32_t half = n / 2;
+    const Float4 r = {0.70710678f, 0.70710678f, 0.70710678f, 0.70710678f};
+    float* a = x;
+    float* b = x + half;
+    uint32_t i = 0;
+    for (; i + 4 <= half; i += 4) {
+        Float4 u, v;
+        std::memcpy(&u, a + i, sizeof u);
+        std::memcpy(&v, b + i, sizeof v);
+        const Float4 sum = (u + v) * r, difference = (u - v) * r;
+        std::memcpy(a + i, &sum, sizeof sum);
+        std::memcpy(b + i, &difference, sizeof difference);
+    }
+    for (; i < half; ++i) {
+        const float u = a[i], v = b[i];
+        a[i] = (u + v) * 0.70710678f;
+        b[i] = (u - v) * 0.70710678f;
+    }
+}
+
 // Flips the sign of x[i] where masks[i] == 0x80000000 (masks[i] is 0 otherwise).
 void flip_signs(float* x, const uint32_t* masks, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) {
@@ -98,9 +122,11 @@ class HadamardRotation final : public Rotation {
             signs += n;
             fwht(out, block_);
             if (block_ != n) {
+                mix_halves(out, n);
                 flip_signs(out, signs, n);
                 signs += n;
                 fwht(out + (n - block_), block_);
+                mix_halves(out, n);
             }
         }
     }

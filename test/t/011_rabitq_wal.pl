@@ -1,7 +1,8 @@
 # WAL of the rabitq index: a streaming standby replays the build (log_newpage_range), inserts that
 # append to and extend lists (Generic WAL) and vacuum, and ends up with the same pages as the primary
 # (same rabitq_index_checksum) and the same query results. After a crash, the primary recovers the index
-# from WAL, and an unlogged table's index is reset to its (empty, working) init fork.
+# from WAL, and an unlogged table's index is reset to its (empty, working) init fork. An index whose
+# rotation check does not match the rotation this build regenerates is refused.
 use strict;
 use warnings;
 
@@ -71,6 +72,27 @@ is($primary->safe_psql('postgres', qq{
 	SELECT id FROM u ORDER BY v <-> (SELECT v FROM t WHERE id = 7) LIMIT 1}),
 	'7', 'unlogged table: inserts after the crash are found');
 
+# The rotation is regenerated from the seed: an index whose recorded rotation check does not match what
+# this build regenerates is refused (here the check in the metapage is overwritten on disk).
+my $path = $primary->data_dir . '/' . $primary->safe_psql('postgres', q{SELECT pg_relation_filepath('t_heap')});
 $standby->stop;
+$primary->stop;
+open(my $fh, '+<:raw', $path) or die "cannot open $path: $!";
+seek($fh, 24 + 72, 0) or die;
+print $fh pack('f<', 1234.5);
+close($fh);
+$primary->start;
+my ($ret, $stdout, $stderr) = $primary->psql('postgres', q{
+	SET enable_seqscan = off;
+	SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 7) LIMIT 1});
+isnt($ret, 0, 'an index with another rotation is refused');
+like($stderr, qr/index "t_heap" was built with a different rotation than this build of rulake generates/,
+	'the error names the index and the cause');
+like($stderr, qr/HINT:  REINDEX the index/, 'and says how to fix it');
+is($primary->safe_psql('postgres', q{
+	REINDEX INDEX t_heap;
+	SET enable_seqscan = off;
+	SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 7) LIMIT 1}), '7', 'REINDEX repairs it');
+
 $primary->stop;
 done_testing();

@@ -166,8 +166,10 @@ TEST_P(RotationProperties, SpreadsTheEnergyOfBasisVectors) {
     }
     const double gaussian_max = std::sqrt(2.0 * std::log(static_cast<double>(out_dim)) / out_dim);
     EXPECT_LT(worst_max, 2.0 * gaussian_max) << "dim " << dim;
-    // A random unit vector puts 1 +- 0.18 (one standard deviation) of the average energy in a block of 64.
-    EXPECT_GT(worst_block_low, 0.3) << "dim " << dim;
+    // A random unit vector puts 1 +- 0.18 (one standard deviation) of the average energy in a block of 64;
+    // the minimum over up to 1000 blocks stays above ~0.45. (A Hadamard construction whose blocks barely
+    // overlap, e.g. 960 = 512 + 448, left blocks with 0.1-0.3.)
+    EXPECT_GT(worst_block_low, 0.4) << "dim " << dim;
     EXPECT_LT(worst_block_high, 2.0) << "dim " << dim;
 }
 
@@ -175,7 +177,9 @@ INSTANTIATE_TEST_SUITE_P(Kinds, RotationProperties,
                          ::testing::Values(RotationCase{RotationKind::Hadamard, 1}, RotationCase{RotationKind::Hadamard, 100},
                                            RotationCase{RotationKind::Hadamard, 128}, RotationCase{RotationKind::Hadamard, 384},
                                            RotationCase{RotationKind::Hadamard, 768}, RotationCase{RotationKind::Hadamard, 1000},
-                                           RotationCase{RotationKind::Hadamard, 1536}, RotationCase{RotationKind::Haar, 1},
+                                           RotationCase{RotationKind::Hadamard, 1536}, RotationCase{RotationKind::Hadamard, 960},
+                                           RotationCase{RotationKind::Hadamard, 1984}, RotationCase{RotationKind::Hadamard, 16000},
+                                           RotationCase{RotationKind::Haar, 1},
                                            RotationCase{RotationKind::Haar, 100}, RotationCase{RotationKind::Haar, 384}),
                          [](const ::testing::TestParamInfo<RotationCase>& info) {
                              return std::string(info.param.kind == RotationKind::Haar ? "Haar" : "Hadamard") +
