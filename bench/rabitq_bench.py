@@ -38,6 +38,9 @@ def parse_args(argv):
     p.add_argument("--probes", default=DEFAULT_PROBES, help=f"rabitq.probes values to sweep (default {DEFAULT_PROBES})")
     p.add_argument("--stop-recall", type=float, default=0.999,
                    help="stop the sweep after the first probes value reaching this recall (default 0.999)")
+    p.add_argument("--plateau", type=float, default=0.001,
+                   help="also stop once recall is >= 0.99 and the last probes step gained less than this "
+                        "(default 0.001; 0 disables)")
     p.add_argument("--rerank", default="index,heap", help="rerank modes to build and sweep (default index,heap)")
     p.add_argument("--with", dest="with_options", default="",
                    help="extra index options for WITH (...), e.g. \"lists = 300\"")
@@ -232,10 +235,14 @@ def sweep(cluster, args, script, nq, idx):
         if r >= args.stop_recall:
             idx["sweep_end"] = f"recall reached {args.stop_recall}"
             break
+        if (len(points) >= 2 and r >= 0.99 and args.plateau > 0
+                and r - points[-2]["recall"] < args.plateau):
+            idx["sweep_end"] = f"recall plateau (gain below {args.plateau} at recall >= 0.99)"
+            break
         if probes >= lists:
             idx["sweep_end"] = f"every list probed ({lists} lists)"
             break
-    # rabitq.probes = 0: the index's own default (about the square root of the list count).
+    # rabitq.probes = 0: the index's own default.
     t0 = time.time()
     default = new_point(probes=0, recall=recall(cluster, base_opts + ["rabitq.probes=0"], nq),
                         recall_run_s=time.time() - t0)
