@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import time
 
 import datasets
 import report
+from report import THRESHOLDS
 from pgcluster import Cluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -206,6 +208,29 @@ def build_index(cluster, ds, rerank, extra_with):
             "bytes_per_vector": size / ds.rows, "build_load": loadavg(), "summary": summary}
 
 
+def refine_thresholds(cluster, idx, points, base_opts, nq):
+    """For each recall threshold crossed between two swept probes values lo < hi, bisects the probes
+    values in between (recall grows with probes) so that the first probes value reaching the threshold
+    is a measured point of its own. Adds the measured points to `points`, kept sorted by probes."""
+    for threshold in THRESHOLDS:
+        ordered = sorted(points, key=lambda p: p["probes"])
+        hit = next((i for i, p in enumerate(ordered) if p["recall"] >= threshold), None)
+        if not hit:  # not reached, or reached at the first value already
+            continue
+        lo, hi = ordered[hit - 1]["probes"], ordered[hit]["probes"]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            t0 = time.time()
+            r = recall(cluster, base_opts + [f"rabitq.probes={mid}"], nq)
+            points.append(new_point(probes=mid, recall=r, recall_run_s=time.time() - t0, refined=True))
+            log(f"rerank={idx['rerank']} probes={mid}: recall@10 {r:.4f} (refining {threshold})")
+            if r >= threshold:
+                hi = mid
+            else:
+                lo = mid
+    points.sort(key=lambda p: p["probes"])
+
+
 def sweep(cluster, args, script, nq, idx):
     """Recall for each probes value (until --stop-recall or a plateau), then QPS rounds over the kept
     points (rounds rather than back-to-back repeats, so slow drifts of machine load spread evenly)."""
@@ -242,6 +267,7 @@ def sweep(cluster, args, script, nq, idx):
         if probes >= lists:
             idx["sweep_end"] = f"every list probed ({lists} lists)"
             break
+    refine_thresholds(cluster, idx, points, base_opts, nq)
     # rabitq.probes = 0: the index's own default.
     t0 = time.time()
     default = new_point(probes=0, recall=recall(cluster, base_opts + ["rabitq.probes=0"], nq),
@@ -259,6 +285,10 @@ def sweep(cluster, args, script, nq, idx):
 
 
 def main(argv):
+    # Stop cleanly (cluster shut down and removed) on SIGTERM, and on SIGINT even when started in the
+    # background by a shell that ignores it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = parse_args(argv)
     ds = datasets.load(args.dataset, args.queries)
     nq = ds.queries.shape[0]

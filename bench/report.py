@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-THRESHOLDS = (0.95, 0.99)
+THRESHOLDS = (0.95, 0.99)  # recall levels whose first probes value is reported (and located by bisection)
 
 
 def load_peers():
@@ -130,11 +130,12 @@ def markdown(res, peers, png_name):
               "| rabitq.probes | recall@10 | QPS | × exact | QPS/CPU | × exact (CPU) | QPS runs | load avg per run |",
               "|---:|---:|---:|---:|---:|---:|---|---|"]
         for p in idx["points"] + [idx["default_point"]]:
-            label = p["probes"] or "0 (the index's default)"
+            label = (f"{p['probes']}*" if p.get("refined") else p["probes"]) or "0 (the index's default)"
             L.append(f"| {label} | {p['recall']:.4f} | {p['qps']:.1f} | {fmt_ratio(ratio(p['qps'], seq['qps']))} | "
                      f"{fmt_qps(p['cpu_qps'])} | {fmt_ratio(ratio(p['cpu_qps'], seq['cpu_qps']))} | "
                      f"{', '.join(f'{q:.1f}' for q in p['qps_runs'])} | {'; '.join(p['load'])} |")
-        L += ["", f"Sweep ended: {idx.get('sweep_end', '?')}.", ""]
+        L += ["", f"Sweep ended: {idx.get('sweep_end', '?')}. `*`: probes values added by bisection between two "
+              "swept values to find the first one reaching recall " + " and ".join(map(str, THRESHOLDS)) + ".", ""]
     L += ["## First probes value reaching a recall (measured points only)", "",
           "| rerank | recall@10 ≥ | probes | measured recall | QPS | × exact | QPS/CPU | × exact (CPU) |",
           "|---|---:|---:|---:|---:|---:|---:|---:|"]
