@@ -232,7 +232,8 @@ def refine_thresholds(cluster, idx, points, base_opts, nq):
 
 
 def sweep(cluster, args, script, nq, idx):
-    """Recall for each probes value (until --stop-recall or a plateau), then QPS rounds over the kept
+    """Recall for each probes value (until --stop-recall, a plateau or every list probed), bisection
+    towards the first values reaching THRESHOLDS, the default probes, then QPS rounds over all those
     points (rounds rather than back-to-back repeats, so slow drifts of machine load spread evenly)."""
     base_opts = ["enable_seqscan=off"] + args.gucs
     check_plan(cluster, base_opts + ["rabitq.probes=1"], f"Index Scan using {INDEX_NAME} on base")
