@@ -8,27 +8,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use RulakeVectors qw(read_fvecs);
 
 my $shared = $ENV{RULAKE_SHARED};
 plan skip_all => 'RULAKE_SHARED does not point at the shared data sets'
   unless defined $shared && -d "$shared/data";
-
-# Reads up to $limit rows of an .fvecs file (per row: int32 dim, then dim float32, little endian).
-sub read_fvecs {
-	my ($path, $limit) = @_;
-	open(my $fh, '<:raw', $path) or die "cannot open $path: $!";
-	my @rows;
-	while (@rows < $limit) {
-		my $got = read($fh, my $header, 4);
-		last if !$got;
-		die "truncated header in $path" if $got != 4;
-		my $dim = unpack('l<', $header);
-		read($fh, my $body, 4 * $dim) == 4 * $dim or die "truncated row in $path";
-		push @rows, [ unpack("f<$dim", $body) ];
-	}
-	close($fh);
-	return \@rows;
-}
 
 # Writes rows $from..$to as COPY text (id, vector); %.9g keeps every float32 exact.
 sub write_copy_file {
