@@ -37,9 +37,9 @@ SELECT rulake.create_collection('view', 'db', 'lake_items_view', generation_sql 
 SELECT name, backend, source, source_relation, id_column, vector_column, dim, metric, consistency, ttl,
        rotation_seed, rerank_factor, generation_sql, data_ref, owner, witness
   FROM rulake.collections ORDER BY name;
--- Watched tables get rulake's statement trigger (one per table) and a generation counter.
+-- Watched tables get rulake's statement trigger (one per table) and a change log.
 SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger WHERE tgname = 'rulake_generation' ORDER BY 1::text;
-SELECT source FROM rulake.source_generations ORDER BY 1::text;
+SELECT source, count(*) FROM rulake.source_changes GROUP BY source ORDER BY source::text;
 
 -- Bad collections.
 SELECT rulake.create_collection('items', 'db', 'lake_items');
@@ -76,10 +76,12 @@ SELECT rulake.create_collection('x', 'db', 'lake_items_view', generation_sql => 
 SELECT rulake.create_collection('x', 'db', 'lake_items_view', generation_sql => 'DELETE FROM lake_items RETURNING 1');
 SELECT rulake.create_collection('x', 'db', 'lake_items_view', generation_sql => 'SELECT * FROM no_such_table');
 SELECT count(*) AS lake_items_rows FROM lake_items;
--- Relations with row-level security are refused: a cache would show every row to every reader.
+-- A relation with row-level security makes a private collection (only its owner may search it; see
+-- lake_security.sql).
 ALTER TABLE lake_untyped ENABLE ROW LEVEL SECURITY;
 SELECT rulake.create_collection('x', 'db', 'lake_untyped', 'key', 'v');
 ALTER TABLE lake_untyped DISABLE ROW LEVEL SECURITY;
+SELECT rulake.drop_collection('x');
 SELECT count(*) AS collections FROM rulake.collections;
 
 -- ---- privileges ------------------------------------------------------------------------------------
@@ -96,15 +98,22 @@ SELECT rulake.create_collection('alice', 'alice_db', 'lake_alice_items');
 SELECT rulake.create_collection('alice_x', 'alice_db', 'lake_items');
 RESET ROLE;
 SET ROLE regress_lake_bob;
-SELECT rulake.create_collection('bob', 'alice_db', 'lake_alice_items');
+-- A backend is its owner's to use.
 SELECT rulake.create_collection('bob', 'alice_db', 'lake_alice_items', generation_sql => 'SELECT 1');
+SELECT rulake.create_backend('bob_db', 'local');
+SELECT rulake.create_collection('bob', 'bob_db', 'lake_alice_items');
+SELECT rulake.create_collection('bob', 'bob_db', 'lake_alice_items', generation_sql => 'SELECT 1');
 -- Only owners drop (or invalidate) what they own.
 SELECT rulake.drop_collection('alice');
 SELECT rulake.invalidate('alice');
 SELECT rulake.drop_backend('alice_db');
+-- The catalog tables are not readable; the views show what the role may see: bob may search alice's
+-- collection (he has SELECT on its table), but only alice sees her generation_sql.
+SELECT name, owner, generation_sql FROM rulake.visible_collections ORDER BY name;
+SELECT name, owner FROM rulake.visible_backends ORDER BY name;
 SELECT rulake.drop_collection('bob');
--- Catalog tables are readable, not writable; cache relations are not reachable at all.
-SELECT name, owner FROM rulake.collections WHERE name IN ('alice', 'bob') ORDER BY name;
+SELECT rulake.drop_backend('bob_db');
+SELECT name, owner FROM rulake.collections;
 DELETE FROM rulake.collections;
 INSERT INTO rulake.backends (name, kind, owner) VALUES ('mine', 'local', 'regress_lake_bob');
 SELECT rulake._refresh_collection('alice');
@@ -142,7 +151,7 @@ SELECT rulake.drop_collection('items_ip');
 SELECT rulake.drop_collection('untyped');
 SELECT rulake.drop_collection('view');
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgname = 'rulake_generation';
-SELECT count(*) AS counters FROM rulake.source_generations;
+SELECT count(*) AS change_logs FROM rulake.source_changes;
 SELECT rulake.drop_backend('db');
 SELECT rulake.drop_backend('svc');
 SELECT count(*) AS backends FROM rulake.backends;

@@ -18,7 +18,7 @@ SELECT * FROM rulake.refresh_all();
 -- Each cache has a rabitq index with several lists (one per ~1000 rows), and at 12000 rows it is
 -- searched through that index.
 SELECT c.name, (rabitq_index_summary(i.indexrelid) ->> 'lists')::int > 1 AS several_lists
-  FROM rulake.collections c JOIN rulake.cache_entries e USING (witness) JOIN pg_index i ON i.indrelid = e.cache_relation::regclass
+  FROM rulake.collections c JOIN rulake.cache_entries e USING (cache_relation) JOIN pg_index i ON i.indrelid = e.cache_relation::regclass
  ORDER BY c.name;
 
 CREATE TABLE lake_queries AS SELECT q AS query_no, embedding AS query FROM lake_all_points

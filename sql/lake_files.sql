@@ -63,7 +63,7 @@ SELECT rulake.create_collection('sample_ref', 'reference', 'sample.ruvec1', cons
 SELECT data_ref FROM rulake.collections WHERE name = 'sample_ref';
 SELECT rulake.warm_from_dir('sample_ref', :'fixtures' || '/reference_cache');
 SELECT witness, generation FROM rulake.collections WHERE name = 'sample_ref';
-SELECT origin, row_count, ref_count FROM rulake.cache_entries e JOIN rulake.collections c USING (witness)
+SELECT origin, row_count, ref_count FROM rulake.cache_entries e JOIN rulake.collections c USING (cache_relation)
  WHERE c.name = 'sample_ref';
 -- The same ids and distances as the cache primed from sample.ruvec1.
 SELECT (SELECT array_agg(row(id, distance) ORDER BY distance, id) FROM lake_all('sample_ref'))
@@ -98,7 +98,7 @@ SELECT (rulake.read_bundle(:'fixtures' || '/out_saved/table.rulake.json') ->> 'r
 SELECT rulake.invalidate('sample');
 SELECT witness IS NULL AS no_cache FROM rulake.collections WHERE name = 'sample';
 SELECT rulake.warm_from_dir('sample', :'fixtures' || '/out_saved');
-SELECT origin FROM rulake.cache_entries e JOIN rulake.collections c USING (witness) WHERE c.name = 'sample';
+SELECT origin FROM rulake.cache_entries e JOIN rulake.collections c USING (cache_relation) WHERE c.name = 'sample';
 SELECT (SELECT array_agg(row(id, distance) ORDER BY distance, id) FROM lake_all('sample'))
      = (SELECT array_agg(row(id, distance) ORDER BY distance, id) FROM lake_before) AS identical;
 SELECT rulake.refresh('sample');  -- same file, same generation: the warm cache is current
@@ -150,8 +150,13 @@ CREATE ROLE regress_lake_files;
 GRANT USAGE ON SCHEMA rulake TO regress_lake_files;
 GRANT pg_read_server_files TO regress_lake_files;
 SET ROLE regress_lake_files;
-SELECT rulake.create_collection('files_reader', 'files', 'sample.ruvec1', consistency => 'frozen');
+-- Another role's backend (its directory) is not ours to use; our own on the same directory is.
+SELECT lake_error($$SELECT rulake.create_collection('files_reader', 'files', 'sample.ruvec1')$$);
+SELECT rulake.create_backend('files_mine', 'fs', jsonb_build_object('root', :'fixtures'));
+SELECT rulake.create_collection('files_reader', 'files_mine', 'sample.ruvec1', consistency => 'frozen');
 SELECT count(*) FROM lake_all('files_reader');
+-- refresh_from_bundle_dir may drop a cache other collections share: only the collection's owner.
+SELECT lake_error(format('SELECT rulake.refresh_from_bundle_dir(%L, %L)', 'sample', :'fixtures' || '/out_published'));
 SELECT lake_error(format('SELECT rulake.save_cache(%L, %L)', 'files_reader', :'fixtures' || '/out_reader'));
 SELECT lake_error(format('SELECT rulake.publish_bundle(%L, %L)', 'files_reader', :'fixtures' || '/out_reader'));
 SELECT rulake.refresh_from_bundle_dir('files_reader', :'fixtures' || '/out_published');
@@ -162,8 +167,9 @@ SET ROLE regress_lake_files;
 SELECT count(*) FROM lake_all('files_reader');  -- searching needs no file privilege
 SELECT lake_error(format('SELECT rulake.warm_from_dir(%L, %L)', 'files_reader', :'fixtures' || '/out_saved'));
 SELECT lake_error(format('SELECT rulake.refresh_from_bundle_dir(%L, %L)', 'files_reader', :'fixtures' || '/out_saved'));
-SELECT lake_error($$SELECT rulake.create_collection('y', 'files', 'sample.ruvec1')$$);
+SELECT lake_error($$SELECT rulake.create_collection('y', 'files_mine', 'sample.ruvec1')$$);
 SELECT rulake.drop_collection('files_reader');
+SELECT rulake.drop_backend('files_mine');
 RESET ROLE;
 
 -- ---- clean up --------------------------------------------------------------------------------------------------

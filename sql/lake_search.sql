@@ -23,10 +23,10 @@ SELECT rulake.refresh('points');
 SELECT e.row_count, e.ref_count, e.origin, e.rotation, c.generation IS NOT NULL AS has_generation,
        e.cache_relation LIKE 'rulake_cache.c\_' || left(c.witness, 16) || '\_%' AS named_after_witness,
        c.witness = rulake.bundle_witness(c.data_ref, c.dim, c.rotation_seed, c.rerank_factor, c.generation) AS witness_ok
-  FROM rulake.collections c JOIN rulake.cache_entries e ON e.witness = c.witness WHERE c.name = 'points';
+  FROM rulake.collections c JOIN rulake.cache_entries e ON e.cache_relation = c.cache_relation WHERE c.name = 'points';
 -- The cache relation has a rabitq index of the collection's metric.
 SELECT am.amname, opc.opcname FROM rulake.cache_entries e
-  JOIN rulake.collections c ON c.witness = e.witness AND c.name = 'points'
+  JOIN rulake.collections c ON c.cache_relation = e.cache_relation AND c.name = 'points'
   JOIN pg_index i ON i.indrelid = e.cache_relation::regclass JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_am am ON am.oid = ic.relam JOIN pg_opclass opc ON opc.oid = i.indclass[0];
 
@@ -74,12 +74,12 @@ SELECT count(*), min(id) FROM rulake.search('eventual', '[0,0,0,0]', 1000);  -- 
 SELECT rulake.create_collection('points_too', 'db', 'lake_points');
 SELECT rulake.refresh('points');
 SELECT rulake.refresh('points_too');
-SELECT count(DISTINCT witness) AS witnesses, min(ref_count) AS refs
-  FROM rulake.collections c JOIN rulake.cache_entries e USING (witness) WHERE c.name IN ('points', 'points_too');
+SELECT count(DISTINCT c.witness) AS witnesses, min(ref_count) AS refs
+  FROM rulake.collections c JOIN rulake.cache_entries e USING (cache_relation) WHERE c.name IN ('points', 'points_too');
 -- Another metric shares the relation and adds its own index.
 SELECT rulake.create_collection('points_cos', 'db', 'lake_points', metric => 'cosine');
 SELECT rulake.refresh('points_cos');
-SELECT opc.opcname FROM rulake.collections c JOIN rulake.cache_entries e USING (witness)
+SELECT opc.opcname FROM rulake.collections c JOIN rulake.cache_entries e USING (cache_relation)
   JOIN pg_index i ON i.indrelid = e.cache_relation::regclass JOIN pg_opclass opc ON opc.oid = i.indclass[0]
  WHERE c.name = 'points_cos' ORDER BY 1;
 SELECT array_agg(id ORDER BY distance, id) = (SELECT array_agg(id ORDER BY embedding <=> '[1,2,3,4]', id)
@@ -89,7 +89,7 @@ SELECT rulake.create_collection('points_ip', 'db', 'lake_points', metric => 'ip'
 SELECT array_agg(id ORDER BY distance, id) = (SELECT array_agg(id ORDER BY embedding <#> '[1,2,3,4]', id)
                                                 FROM (SELECT * FROM lake_points ORDER BY embedding <#> '[1,2,3,4]', id LIMIT 5) t)
        AS exact_ip FROM rulake.search('points_ip', '[1,2,3,4]', 5);
-SELECT ref_count FROM rulake.collections c JOIN rulake.cache_entries e USING (witness) WHERE c.name = 'points';
+SELECT ref_count FROM rulake.collections c JOIN rulake.cache_entries e USING (cache_relation) WHERE c.name = 'points';
 
 -- ---- invalidate: drops the cache of every collection sharing it -------------------------------------
 SELECT rulake.invalidate('points');
@@ -133,8 +133,8 @@ INSERT INTO lake_other VALUES (1, '[1,2,3,4]');
 SELECT rulake.create_collection('other', 'db', 'lake_other');
 SELECT rulake.refresh('points'), rulake.refresh('other');
 SELECT count(*) AS entries FROM rulake.cache_entries;
-CREATE TEMP TABLE lake_old AS SELECT name, witness, e.cache_relation AS relation
-  FROM rulake.collections JOIN rulake.cache_entries e USING (witness);
+CREATE TEMP TABLE lake_old AS SELECT name, c.witness, e.cache_relation AS relation
+  FROM rulake.collections c JOIN rulake.cache_entries e USING (cache_relation);
 SET rulake.max_cache_entries = 3;
 INSERT INTO lake_points VALUES (5, '[2,2,2,2]');
 SELECT rulake.refresh('points');   -- the old points cache is now unreferenced, 3 entries: kept
@@ -161,7 +161,7 @@ INSERT INTO lake_large SELECT i, ARRAY(SELECT round((sin(i * 0.7 + d) * 10)::num
   FROM generate_series(1, 12000) i;
 SELECT rulake.create_collection('large', 'db', 'lake_large');
 SELECT rulake.refresh('large');
-SELECT cache_relation AS large_cache FROM rulake.cache_entries JOIN rulake.collections USING (witness) WHERE name = 'large' \gset
+SELECT cache_relation AS large_cache FROM rulake.cache_entries JOIN rulake.collections USING (cache_relation) WHERE name = 'large' \gset
 SET rabitq.probes = 1;
 SELECT count(*) AS queries,
        count(*) FILTER (WHERE via_search = via_sql) AS identical
@@ -228,6 +228,7 @@ RESET ROLE;
 REVOKE SELECT ON lake_points FROM regress_lake_reader;
 GRANT SELECT ON lake_points_view TO regress_lake_reader;
 SET ROLE regress_lake_reader;
+-- A view's rows may depend on its reader: its collection is private to its owner.
 SELECT count(*) FROM rulake.search('view', '[1,1,1,1]', 1);
 RESET ROLE;
 

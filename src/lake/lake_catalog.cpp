@@ -14,17 +14,22 @@
 #include "lake_spi.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
 
@@ -64,7 +69,7 @@ CollectionInfo load_collection(const std::string& name) {
         "id",          "name",          "backend",        "source",      "source_relation", "id_column",
         "vector_column", "dim",         "metric",         "consistency", "ttl",             "last_check",
         "rotation_seed", "rerank_factor", "generation_sql", "search_path", "data_ref",       "owner",
-        "witness"};
+        "witness",     "cache_relation"};
     std::vector<CatalogValue> row;
     if (!read_catalog_row("collections", text_datum(name), true, kCollectionColumns, &row)) {
         throw SqlError(ERRCODE_UNDEFINED_OBJECT, "collection \"" + name + "\" does not exist");
@@ -96,6 +101,7 @@ CollectionInfo load_collection(const std::string& name) {
     c.data_ref = to_utf8(data_ref.data(), static_cast<int>(data_ref.size()));
     c.owner = DatumGetObjectId(row[17].datum);
     if (!row[18].is_null) c.witness = text_of(row[18]);
+    const std::string cache_relation = text_of(row[19]);
 
     std::vector<CatalogValue> backend_row;
     if (!read_catalog_row("backends", text_datum(backend), true, {"kind", "root"}, &backend_row)) {
@@ -104,18 +110,11 @@ CollectionInfo load_collection(const std::string& name) {
     c.backend_kind = text_of(backend_row[0]);
     c.root = text_of(backend_row[1]);
 
-    std::string cache_relation;
-    if (c.witness) {
+    if (!cache_relation.empty()) {
         std::vector<CatalogValue> entry;
-        if (read_catalog_row("cache_entries", text_datum(*c.witness), true, {"cache_relation"}, &entry)) {
-            cache_relation = text_of(entry[0]);
-        }
-    }
-    if (c.watched_by_trigger() && OidIsValid(c.source_relation)) {
-        std::vector<CatalogValue> counter;
-        if (read_catalog_row("source_generations", ObjectIdGetDatum(c.source_relation), false, {"generation"}, &counter) &&
-            !counter[0].is_null) {
-            c.counter = DatumGetInt64(counter[0].datum);
+        if (read_catalog_row("cache_entries", text_datum(cache_relation), true, {"reader"}, &entry) &&
+            !entry[0].is_null) {
+            c.cache_reader = DatumGetObjectId(entry[0].datum);
         }
     }
     // Cache relations and counters live in rulake's own schemas under names that need no quoting.
@@ -131,26 +130,34 @@ CollectionInfo load_collection(const std::string& name) {
     return c;
 }
 
-void require_read_permission(const CollectionInfo& collection, Oid role) {
-    if (!collection.is_local()) return;
-    const Oid relation = collection.source_relation;
-    const std::string missing = "source relation of collection \"" + collection.name + "\" no longer exists";
+uint64_t change_log_generation(Oid source, int64_t* rows) {
+    uint64_t fingerprint = 0;
+    int64_t count = 0;
     pg_call([&] {
-        if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation))) {
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("%s", missing.c_str())));
+        const Oid lake_schema = get_namespace_oid("rulake", false);
+        const Oid log_oid = get_relname_relid("source_changes", lake_schema);
+        const Oid index_oid = get_relname_relid("source_changes_source", lake_schema);
+        if (!OidIsValid(log_oid) || !OidIsValid(index_oid)) elog(ERROR, "rulake.source_changes or its index is missing");
+        Relation log = table_open(log_oid, AccessShareLock);
+        ScanKeyData key;
+        ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(source));
+        CommandCounterIncrement();  // see this transaction's own writes, as an SPI query would
+        Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
+        SysScanDesc scan = systable_beginscan(log, index_oid, true, snapshot, 1, &key);
+        TupleDesc descriptor = RelationGetDescr(log);
+        HeapTuple tuple;
+        while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+            bool is_null;
+            const Datum stamp = heap_getattr(tuple, 2, descriptor, &is_null);
+            if (!is_null) fingerprint ^= static_cast<uint64_t>(DatumGetInt64(stamp));
+            ++count;
         }
-        const AclResult table_result = pg_class_aclcheck(relation, role, ACL_SELECT);
-        if (table_result == ACLCHECK_OK) return;
-        // Column privileges on both columns the collection reads are enough, as for a SELECT of them.
-        const AttrNumber id_attnum = get_attnum(relation, collection.id_column.c_str());
-        const AttrNumber vector_attnum = get_attnum(relation, collection.vector_column.c_str());
-        if (id_attnum != InvalidAttrNumber && vector_attnum != InvalidAttrNumber &&
-            pg_attribute_aclcheck(relation, id_attnum, role, ACL_SELECT) == ACLCHECK_OK &&
-            pg_attribute_aclcheck(relation, vector_attnum, role, ACL_SELECT) == ACLCHECK_OK) {
-            return;
-        }
-        aclcheck_error(table_result, get_relkind_objtype(get_rel_relkind(relation)), get_rel_name(relation));
+        systable_endscan(scan);
+        UnregisterSnapshot(snapshot);
+        table_close(log, NoLock);
     });
+    if (rows != nullptr) *rows = count;
+    return fingerprint;
 }
 
 namespace {
@@ -181,7 +188,7 @@ void require_generation_trigger(const CollectionInfo& collection) {
 }  // namespace
 
 core::Generation evaluate_generation_sql(const std::string& sql, Oid owner, const std::string& search_path) {
-    RoleScope as_owner(owner, /*restricted=*/true, search_path.c_str());
+    UserCodeScope as_owner(owner, search_path);
     SpiSession spi;
     const uint64_t rows = spi.execute(sql, /*read_only=*/true, 2);
     if (spi.columns() != 1 || rows != 1) {
@@ -234,12 +241,14 @@ core::Generation current_generation(const CollectionInfo& collection) {
         return evaluate_generation_sql(*collection.generation_sql, collection.owner, collection.search_path);
     }
     require_generation_trigger(collection);
-    if (!collection.counter) {
+    int64_t rows = 0;
+    const uint64_t generation = change_log_generation(collection.source_relation, &rows);
+    if (rows == 0) {
         throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                       "generation counter of collection \"" + collection.name + "\" is missing",
+                       "change log of collection \"" + collection.name + "\"'s source is missing",
                        {}, "Drop and create the collection again.");
     }
-    return core::Generation::number(static_cast<uint64_t>(*collection.counter));
+    return core::Generation::number(generation);
 }
 
 std::string witness_for(const CollectionInfo& collection, const core::Generation& generation) {

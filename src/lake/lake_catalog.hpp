@@ -1,7 +1,6 @@
-// A collection as the C++ side of ruLake sees it: one row of rulake.collections with its backend, its
-// cache entry and (for tables watched by rulake's trigger) the source's generation counter, read in one
-// query. Also: the source's current generation, the witness it implies, and the caller's right to read
-// the collection.
+// A collection as the C++ side of ruLake sees it: one row of rulake.collections with its backend and its
+// cache entry. Also: the source's current generation and the witness it implies. (Who may read a
+// collection: lake_access.hpp.)
 //
 // Contract: every function here runs under a RoleScope of the extension owner (the catalog belongs to
 // it); they open their own SPI connection and nested RoleScope where user code runs.
@@ -40,7 +39,7 @@ struct CollectionInfo {
     Oid owner = InvalidOid;
     std::optional<std::string> witness;  // the cache the collection points to
     Oid cache_relation = InvalidOid;     // that cache's relation
-    std::optional<int64_t> counter;      // tables watched by the trigger: the generation counter
+    Oid cache_reader = InvalidOid;       // the role that cache was loaded as (InvalidOid: a shared cache)
     Oid hits_counter = InvalidOid;       // the sequences counting searches (lake_stats.hpp)
     Oid misses_counter = InvalidOid;
 
@@ -51,13 +50,8 @@ struct CollectionInfo {
 // Loads collection `name`. Throws 42704 "collection "<name>" does not exist".
 CollectionInfo load_collection(const std::string& name);
 
-// Raises 42501 ("permission denied for table <name>") unless `role` may read the collection: for local
-// collections SELECT on the source relation, or on both its id and vector columns. fs collections are
-// readable by every role that may call ruLake's functions. Also raises if the source relation is gone.
-void require_read_permission(const CollectionInfo& collection, Oid role);
-
-// The source's generation now: the trigger's counter (from `collection`, read with it), the value of
-// generation_sql (run as the collection's owner, read-only, restricted), or the fs file's
+// The source's generation now: the fingerprint of the table's change log (change_log_generation), the
+// value of generation_sql (run as the collection's owner under UserCodeScope), or the fs file's
 // modification time. Raises if the source cannot be reached or the trigger is missing or disabled.
 core::Generation current_generation(const CollectionInfo& collection);
 
@@ -65,12 +59,19 @@ core::Generation current_generation(const CollectionInfo& collection);
 std::string witness_for(const CollectionInfo& collection, const core::Generation& generation);
 
 // The value of a generation query (one row, one column): integers and integral numerics are numeric
-// generations, any other value is the opaque generation of its text. Runs as `owner` with search_path
-// `search_path`, read-only, under SECURITY_RESTRICTED_OPERATION.
+// generations, any other value is the opaque generation of its text. Runs as `owner` under
+// UserCodeScope with its creator's `search_path` (pg_temp last).
 core::Generation evaluate_generation_sql(const std::string& sql, Oid owner, const std::string& search_path);
 
 // The canonical path of an fs collection's file, checked against rulake.allowed_dirs now.
 std::string fs_source_path(const CollectionInfo& collection);
+
+// The generation of a table watched by rulake's trigger: the XOR of the stamps of the rows of
+// rulake.source_changes for it that the transaction's snapshot sees. Every writing statement adds a row
+// with a new stamp (so a committed write changes the value, and a transaction sees its own writes);
+// compaction replaces rows by one row holding their XOR (so the value stays). Reads by index, without
+// SQL; `rows` (optional) receives the number of log rows seen.
+uint64_t change_log_generation(Oid source, int64_t* rows = nullptr);
 
 // The name of rulake's trigger on watched tables.
 inline constexpr const char* kGenerationTrigger = "rulake_generation";

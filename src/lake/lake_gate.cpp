@@ -95,7 +95,7 @@ Datum forward(FunctionCallInfo fcinfo, const std::vector<ExtraArgument>& extras)
     MaterializedResult set_result;
     if (function.returns_set) set_result = begin_materialized_result(fcinfo);
 
-    RoleScope as_extension_owner(extension_owner(), false);
+    RoleScope as_extension_owner(extension_owner());
     SpiSession spi;
     const uint64_t rows = spi.execute(kept_plan(sql, types), values.data(), nulls.c_str(), false);
     Datum result = 0;
@@ -131,7 +131,7 @@ Datum forward(FunctionCallInfo fcinfo, const std::vector<ExtraArgument>& extras)
 
 // The kind of backend `name`, or "" if there is none.
 std::string backend_kind(const std::string& name) {
-    RoleScope as_extension_owner(extension_owner(), false);
+    RoleScope as_extension_owner(extension_owner());
     SpiSession spi;
     Datum argument = text_datum(name);
     spi.execute(kept_plan("SELECT kind FROM rulake.backends WHERE name = $1", {TEXTOID}), &argument, nullptr, false, 1);

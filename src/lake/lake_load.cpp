@@ -2,11 +2,11 @@
 // warm-restart code in 30_lake.sql as the extension owner; not executable by PUBLIC):
 //   rulake._load_cache(collection text, relation regclass) -> bigint
 //       copies the collection's source (a relation of this database, read as the collection's owner
-//       under SECURITY_RESTRICTED_OPERATION, or its ruvec1 file) into the empty cache relation
+//       under UserCodeScope, or its ruvec1 file) into the empty cache relation
 //   rulake._load_rbpx(relation regclass, path text, dim int, rotation_seed bigint, rerank_factor int,
 //                     count bigint) -> bigint
 //       copies a .rbpx file whose header must still say what the caller checked
-//   rulake._probe_source_dim(relation regclass, vector_column text, owner oid) -> integer
+//   rulake._probe_source_dim(relation regclass, vector_column text, owner oid, search_path text) -> integer
 //       the dimension of the first non-NULL vector of a relation (NULL if there is none)
 // Row ids are kept exactly; dimensions are checked row by row; NULL vectors are skipped, NULL ids are
 // an error. A failure leaves nothing behind: the caller's transaction rolls the relation back.
@@ -26,6 +26,7 @@
 #include "rulake/pg/vector_datum.hpp"
 
 extern "C" {
+#include "catalog/pg_class.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 }
@@ -57,24 +58,39 @@ std::string qualified_relation_name(Oid relation) {
                    "The row's id is " + std::to_string(id) + ".");
 }
 
-// Copies (id, vector) of every row of the collection's source relation, read as the collection's owner.
+// "ONLY " for ordinary tables: rulake's trigger sees writes to the table itself, not to inheritance
+// children, so the cache holds the table's own rows. Empty for other relations (partitioned tables
+// are read with their partitions, views and foreign tables as they are).
+std::string only_keyword(Oid relation) {
+    return pg_call([&] { return get_rel_relkind(relation) == RELKIND_RELATION; }) ? "ONLY " : "";
+}
+
+// Copies (id, vector) of every row of the collection's source relation. The source's query (and the
+// views, functions and user mappings behind it) runs as the collection's owner under UserCodeScope,
+// one batch at a time; the rows are written to the cache as the extension owner in between.
 void load_from_relation(const CollectionInfo& collection, CacheRelationWriter& writer) {
     const std::string schema = extension_schema_sql();
     const std::string relation = qualified_relation_name(collection.source_relation);
-    RoleScope as_owner(collection.owner, /*restricted=*/true);
-    SpiSession spi;
     const std::string sql = "SELECT (" + std::string(quote_identifier(collection.id_column.c_str())) +
                             ")::pg_catalog.int8, (" + quote_identifier(collection.vector_column.c_str()) + ")::" +
-                            schema + ".vector FROM " + relation;
-    Portal portal = pg_call([&] {
-        return SPI_cursor_open_with_args(nullptr, sql.c_str(), 0, nullptr, nullptr, nullptr, true, 0);
-    });
+                            schema + ".vector FROM " + only_keyword(collection.source_relation) + relation;
+    SpiSession spi;
+    Portal portal = nullptr;
+    {
+        UserCodeScope as_owner(collection.owner, collection.search_path);
+        portal = pg_call([&] {
+            return SPI_cursor_open_with_args(nullptr, sql.c_str(), 0, nullptr, nullptr, nullptr, true, 0);
+        });
+    }
     // Detoasted vectors of one fetched batch; reset after each batch so memory stays bounded.
     MemoryContext rows_context = pg_call([] {
         return AllocSetContextCreate(CurrentMemoryContext, "ruLake source rows", ALLOCSET_DEFAULT_SIZES);
     });
     for (;;) {
-        pg_call([&] { SPI_cursor_fetch(portal, true, kCursorBatchRows); });
+        {
+            UserCodeScope as_owner(collection.owner, collection.search_path);
+            pg_call([&] { SPI_cursor_fetch(portal, true, kCursorBatchRows); });
+        }
         const uint64_t rows = SPI_processed;
         if (rows == 0) break;
         for (uint64_t row = 0; row < rows; ++row) {
@@ -134,7 +150,7 @@ RULAKE_FUNCTION(rulake_internal_load_cache) {
         require_argument(fcinfo, 1, "relation");
         const std::string name = text_argument(fcinfo, 0);
         const Oid relation = PG_GETARG_OID(1);
-        RoleScope as_extension_owner(extension_owner(), false);
+        RoleScope as_extension_owner(extension_owner());
         const CollectionInfo collection = load_collection(name);
         CacheRelationWriter writer(relation, collection.dim);
         if (collection.is_local()) {
@@ -178,21 +194,23 @@ RULAKE_FUNCTION(rulake_internal_load_rbpx) {
     });
 }
 
-// rulake._probe_source_dim(relation regclass, vector_column text, owner oid) -> integer
+// rulake._probe_source_dim(relation regclass, vector_column text, owner oid, search_path text) -> integer
 RULAKE_FUNCTION(rulake_internal_probe_source_dim) {
     return guard_entry([&]() -> Datum {
-        for (int i = 0; i < 3; ++i) require_argument(fcinfo, i, "argument");
+        for (int i = 0; i < 4; ++i) require_argument(fcinfo, i, "argument");
         const Oid relation = PG_GETARG_OID(0);
         const std::string column = text_argument(fcinfo, 1);
         const Oid owner = PG_GETARG_OID(2);
+        const std::string search_path = text_argument(fcinfo, 3);
         const std::string schema = extension_schema_sql();
         const std::string relation_name = qualified_relation_name(relation);
         const std::string quoted_column = pg_call([&] { return std::string(quote_identifier(column.c_str())); });
-        RoleScope as_owner(owner, /*restricted=*/true);
+        const std::string sql = "SELECT " + schema + ".vector_dims((" + quoted_column + ")::" + schema +
+                                ".vector) FROM " + only_keyword(relation) + relation_name + " WHERE " + quoted_column +
+                                " IS NOT NULL LIMIT 1";
+        UserCodeScope as_owner(owner, search_path);
         SpiSession spi;
-        spi.execute("SELECT " + schema + ".vector_dims((" + quoted_column + ")::" + schema + ".vector) FROM " +
-                        relation_name + " WHERE " + quoted_column + " IS NOT NULL LIMIT 1",
-                    true, 1);
+        spi.execute(sql, true, 1);
         const bool found = spi.rows() == 1;
         const int64_t dim = found ? spi.int64_value(0, 1) : 0;
         spi.finish();

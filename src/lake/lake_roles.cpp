@@ -20,29 +20,29 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 }
-
-#if PG_VERSION_NUM < 140000
-#define ROLE_PG_READ_SERVER_FILES DEFAULT_ROLE_READ_SERVER_FILES
-#define ROLE_PG_WRITE_SERVER_FILES DEFAULT_ROLE_WRITE_SERVER_FILES
-#endif
 
 namespace rulake::lake {
 
 using pg::pg_call;
 
-RoleScope::RoleScope(Oid role, bool restricted, const char* search_path)
-    : uncaught_at_start_(std::uncaught_exceptions()) {
+RoleScope::RoleScope(Oid role, const char* search_path) : uncaught_at_start_(std::uncaught_exceptions()) {
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
-    if (search_path != nullptr) {
-        guc_level_ = NewGUCNestLevel();
-        // Set before switching the user: if this raises, there is nothing to restore but the GUC
-        // level, which the abort pops.
-        pg_call([&] {
-            (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                                    false);
-        });
-    }
+    // Set before switching the user: if this raises, there is nothing to restore but the GUC level,
+    // which the abort pops.
+    if (search_path != nullptr) set("search_path", search_path);
+    switch_user(role, false);
+}
+
+void RoleScope::set(const char* name, const char* value) {
+    if (guc_level_ == 0) guc_level_ = NewGUCNestLevel();
+    pg_call([&] {
+        (void)set_config_option(name, value, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    });
+}
+
+void RoleScope::switch_user(Oid role, bool restricted) {
     int context = saved_context_ | SECURITY_LOCAL_USERID_CHANGE;
     if (restricted) context |= SECURITY_RESTRICTED_OPERATION;
     SetUserIdAndSecContext(role, context);
@@ -50,7 +50,37 @@ RoleScope::RoleScope(Oid role, bool restricted, const char* search_path)
 
 RoleScope::~RoleScope() {
     SetUserIdAndSecContext(saved_user_, saved_context_);
-    if (guc_level_ != 0 && std::uncaught_exceptions() == uncaught_at_start_) AtEOXact_GUC(true, guc_level_);
+    // isCommit = false: settings changed inside the scope, even non-local ones, are all undone.
+    if (guc_level_ != 0 && std::uncaught_exceptions() == uncaught_at_start_) AtEOXact_GUC(false, guc_level_);
+}
+
+UserCodeScope::UserCodeScope(Oid owner, const std::string& search_path) : RoleScope(owner, nullptr) {
+    // The constructor of RoleScope switched to owner without restriction; settings are changed as the
+    // caller (still privileged enough to set them), then the restricted context is entered.
+    const std::string path = search_path_with_temp_last(search_path);
+    set("search_path", path.c_str());
+    set("transaction_read_only", "on");
+    switch_user(owner, true);
+}
+
+std::string search_path_with_temp_last(const std::string& search_path) {
+    return pg_call([&] {
+        char* copy = pstrdup(search_path.c_str());
+        List* names = NIL;
+        if (!SplitIdentifierString(copy, ',', &names)) {
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid search_path \"%s\"",
+                                                                             search_path.c_str())));
+        }
+        std::string result;
+        ListCell* cell;
+        foreach (cell, names) {
+            const char* name = static_cast<const char*>(lfirst(cell));
+            if (strcmp(name, "pg_temp") == 0 || strncmp(name, "pg_temp_", 8) == 0) continue;
+            result += quote_identifier(name);
+            result += ", ";
+        }
+        return result + "pg_temp";
+    });
 }
 
 Oid extension_owner() {

@@ -5,11 +5,12 @@
 //   rulake.search_federated(collections text[], query vector, k int DEFAULT 10)
 //       -> TABLE(collection text, id bigint, distance float8)
 //
-// Each collection is first made ready (prepare_collection): the caller's right to read its source is
-// checked (a cache is no way around a missing SELECT privilege), then its consistency mode decides
-// whether the source's generation is checked - fresh: always; eventual: when the last check is older
-// than the ttl; frozen: only while there is no cache at all - and a changed generation (or no cache)
-// runs rulake._refresh_collection, which primes or shares a cache under the refresh lock. Then the cache
+// Each collection is first made ready (prepare_collection): the caller's right to search it is checked
+// (lake_access.hpp: SELECT on the source, and private sources only for their owner), then its
+// consistency mode decides whether the source's generation is checked - fresh: always; eventual: when
+// the last check is older than the ttl; frozen: only while there is no cache at all - and a changed
+// generation (or no cache, or a cache loaded for another reader) runs rulake._refresh_collection, which
+// primes or shares a cache under the collection's and the cache's locks. Then the cache
 // relation's rabitq index for the collection's metric is scanned for the k nearest rows, in exact
 // distance order (as ORDER BY <metric operator> LIMIT k would, without planner or executor); caches of
 // fewer than 10000 rows, and k above a tenth of the rows, are answered exactly by reading every row.
@@ -33,6 +34,7 @@
 
 #include "rulake/core/metric.hpp"
 #include "lake_values.hpp"
+#include "lake_access.hpp"
 #include "lake_catalog.hpp"
 #include "lake_roles.hpp"
 #include "lake_spi.hpp"
@@ -74,11 +76,16 @@ struct ReadyCollection {
     bool hit = true;  // served without priming or sharing
 };
 
-void require_positive_k(FunctionCallInfo fcinfo, int argno) {
+// The most rows one search returns per query: answers are collected in memory before they reach the
+// result set, so k is bounded (16 bytes per row, plus the search's own candidate lists).
+constexpr int32 kMaxK = 100000;
+
+void require_valid_k(FunctionCallInfo fcinfo, int argno) {
     require_argument(fcinfo, argno, "k");
     const int32 k = PG_GETARG_INT32(argno);
-    if (k < 1) {
-        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "k must be at least 1", "k is " + std::to_string(k) + ".");
+    if (k < 1 || k > kMaxK) {
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "k must be between 1 and " + std::to_string(kMaxK),
+                       "k is " + std::to_string(k) + ".");
     }
 }
 
@@ -115,15 +122,28 @@ std::string refresh_collection(const std::string& name) {
     return outcome;
 }
 
-// Does the collection's consistency mode call for a refresh before this search?
+// Does the collection's consistency mode call for a refresh before this search? Also true when there
+// is no cache, or when the cache was loaded for another reader than the source now calls for
+// (lake_access.hpp: e.g. row-level security was enabled since): such a cache is never searched.
 bool needs_refresh(const CollectionInfo& collection) {
     if (!OidIsValid(collection.cache_relation) || !collection.witness) return true;
+    if (collection.cache_reader != required_cache_reader(collection)) return true;
     switch (collection.consistency) {
         case Consistency::Frozen: return false;
-        case Consistency::Eventual: return !collection.within_ttl;
+        case Consistency::Eventual:
+            if (collection.within_ttl) return false;
+            break;
         case Consistency::Fresh: break;
     }
-    return witness_for(collection, current_generation(collection)) != *collection.witness;
+    if (witness_for(collection, current_generation(collection)) != *collection.witness) return true;
+    // An eventual collection past its ttl whose source did not change needs only its check recorded,
+    // which a read-only transaction (or a standby) skips: the cache is current.
+    return collection.consistency == Consistency::Eventual && !XactReadOnly && !RecoveryInProgress();
+}
+
+// Whether the cache that a refresh left behind may be searched as it is.
+bool usable_after_refresh(const CollectionInfo& collection) {
+    return OidIsValid(collection.cache_relation) && collection.cache_reader == required_cache_reader(collection);
 }
 
 // query_dim < 0 skips the dimension check (an empty batch).
@@ -133,12 +153,11 @@ ReadyCollection prepare_collection(const std::string& name, Oid caller, int quer
     std::string outcome;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         CollectionInfo collection = load_collection(name);
-        if (attempt == 0) {
-            require_read_permission(collection, caller);
-            if (query_dim >= 0) require_query_dim(collection, query_dim);
-        }
+        if (attempt == 0 && query_dim >= 0) require_query_dim(collection, query_dim);
+        // Checked on every attempt: the source may have changed kind (or privileges) meanwhile.
+        require_search_access(collection, caller);
         // After one refresh the cache is used as it is, even if the source changed again meanwhile.
-        if (!refreshed ? needs_refresh(collection) : !OidIsValid(collection.cache_relation)) {
+        if (!refreshed ? needs_refresh(collection) : !usable_after_refresh(collection)) {
             outcome = refresh_collection(name);
             refreshed = true;
             continue;
@@ -305,11 +324,13 @@ void count_queries(const ReadyCollection& ready, int64_t queries) {
 }
 
 // Per-collection over-request of a federated search over `collections` collections:
-// k' = min(k + ceil(sqrt(k ln S)), 4k).
+// k' = min(k + ceil(sqrt(k ln S)), 4k), computed in double and converted only once it is known to be at
+// most 4 * kMaxK (k is at most kMaxK), so it always fits an int.
 int federated_request(int k, size_t collections) {
     const double extra = std::ceil(std::sqrt(static_cast<double>(k) * std::log(static_cast<double>(collections))));
-    const double wanted = static_cast<double>(k) + extra;
-    return static_cast<int>(std::min(wanted, 4.0 * static_cast<double>(k)));
+    const double wanted = std::min(static_cast<double>(k) + extra, 4.0 * static_cast<double>(k));
+    static_assert(4.0 * kMaxK < 2147483647.0, "federated requests must fit an int");
+    return static_cast<int>(wanted);
 }
 
 }  // namespace
@@ -325,14 +346,14 @@ RULAKE_FUNCTION(rulake_search) {
     return guard_entry([&]() -> Datum {
         require_argument(fcinfo, 0, "collection");
         require_argument(fcinfo, 1, "query");
-        require_positive_k(fcinfo, 2);
+        require_valid_k(fcinfo, 2);
         const std::string name = text_argument(fcinfo, 0);
         const Datum query = PG_GETARG_DATUM(1);
         const int k = PG_GETARG_INT32(2);
         const Oid caller = GetUserId();
         const MaterializedResult result = begin_materialized_result(fcinfo);
 
-        RoleScope as_extension_owner(extension_owner(), false, nullptr);
+        RoleScope as_extension_owner(extension_owner(), nullptr);
         const ReadyCollection ready = prepare_collection(name, caller, vector_dim(query));
         const std::vector<Neighbor> neighbors = nearest(ready, query, k);
         count_queries(ready, 1);
@@ -351,7 +372,7 @@ RULAKE_FUNCTION(rulake_search_batch) {
     return guard_entry([&]() -> Datum {
         require_argument(fcinfo, 0, "collection");
         require_argument(fcinfo, 1, "queries");
-        require_positive_k(fcinfo, 2);
+        require_valid_k(fcinfo, 2);
         const std::string name = text_argument(fcinfo, 0);
         const int k = PG_GETARG_INT32(2);
         const Oid caller = GetUserId();
@@ -380,22 +401,19 @@ RULAKE_FUNCTION(rulake_search_batch) {
         const MaterializedResult result = begin_materialized_result(fcinfo);
         const int query_dim = count > 0 ? vector_dim(elements[0]) : -1;
 
-        RoleScope as_extension_owner(extension_owner(), false, nullptr);
+        RoleScope as_extension_owner(extension_owner(), nullptr);
         const ReadyCollection ready = prepare_collection(name, caller, query_dim);
-        std::vector<std::vector<Neighbor>> answers;
-        answers.reserve(static_cast<size_t>(count));
+        // Each query's answer goes to the result set (a tuplestore, which spills beyond work_mem) before
+        // the next query runs: memory holds one answer at a time.
         for (int i = 0; i < count; ++i) {
             require_query_dim(ready.info, vector_dim(elements[i]));
-            answers.push_back(nearest(ready, elements[i], k));
-        }
-        count_queries(ready, count);
-        for (int i = 0; i < count; ++i) {
-            for (const Neighbor& n : answers[static_cast<size_t>(i)]) {
+            for (const Neighbor& n : nearest(ready, elements[i], k)) {
                 Datum values[3] = {Int32GetDatum(i + 1), Int64GetDatum(n.id), Float8GetDatum(n.distance)};
                 bool nulls[3] = {false, false, false};
                 result.add(values, nulls);
             }
         }
+        count_queries(ready, count);
         return Datum(0);
     });
 }
@@ -409,7 +427,7 @@ RULAKE_FUNCTION(rulake_search_federated) {
     return guard_entry([&]() -> Datum {
         require_argument(fcinfo, 0, "collections");
         require_argument(fcinfo, 1, "query");
-        require_positive_k(fcinfo, 2);
+        require_valid_k(fcinfo, 2);
         const Datum query = PG_GETARG_DATUM(1);
         const int k = PG_GETARG_INT32(2);
         const Oid caller = GetUserId();
@@ -444,7 +462,7 @@ RULAKE_FUNCTION(rulake_search_federated) {
             Neighbor neighbor;
         };
         std::vector<Candidate> candidates;
-        RoleScope as_extension_owner(extension_owner(), false, nullptr);
+        RoleScope as_extension_owner(extension_owner(), nullptr);
         std::string first_metric;
         for (size_t c = 0; c < names.size(); ++c) {
             const ReadyCollection ready = prepare_collection(names[c], caller, query_dim);

@@ -1,4 +1,5 @@
 // rulake.* settings, registered once per backend by _PG_init (see lake_settings.hpp).
+#include <climits>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace rulake::lake {
 
 char* guc_allowed_dirs = nullptr;
 int guc_max_cache_entries = 64;
+int guc_cache_maintenance_work_mem = 262144;
 
 namespace {
 
@@ -71,11 +73,13 @@ void register_lake_settings() {
         "Beyond this many entries, caches no collection points to are dropped, least recently used first. "
         "Caches in use are never evicted.",
         &lake::guc_max_cache_entries, 64, 0, 1000000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-#if PG_VERSION_NUM >= 150000
+    DefineCustomIntVariable(
+        "rulake.cache_maintenance_work_mem", "maintenance_work_mem of the index builds of ruLake's caches.",
+        "A cache serves every collection of its witness, so its index is built with this server setting rather "
+        "than the session's maintenance_work_mem of whoever happens to prime it. Only superusers may change it.",
+        &lake::guc_cache_maintenance_work_mem, 262144, 1024, MAX_KILOBYTES, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
+        nullptr);
     MarkGUCPrefixReserved("rulake");
-#else
-    EmitWarningsOnPlaceholders("rulake");
-#endif
 }
 
 }  // namespace rulake::pg

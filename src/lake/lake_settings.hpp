@@ -12,6 +12,8 @@ extern char* guc_allowed_dirs;
 // rulake.max_cache_entries (superuser only): cache entries kept before unreferenced ones are evicted,
 // least recently used first.
 extern int guc_max_cache_entries;
+// rulake.cache_maintenance_work_mem (superuser only, kB): maintenance_work_mem of cache index builds.
+extern int guc_cache_maintenance_work_mem;
 
 // The entries of rulake.allowed_dirs, unquoted and with trailing slashes kept as given. Throws 22023 if
 // the list cannot be parsed (it was checked when set, so only a broken configuration file gets here).

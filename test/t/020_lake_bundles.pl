@@ -106,7 +106,7 @@ ok(-f "$shared/saved/cache.rbpx" && -f "$shared/saved/table.rulake.json", 'cache
 
 is($node_b->safe_psql('postgres', 'SELECT count(*) FROM items'), '0', "B's backend holds none of the data");
 is($node_b->safe_psql('postgres', "SELECT rulake.warm_from_dir('items', '$shared/saved')"), '2000', 'B installed 2000 rows');
-is($node_b->safe_psql('postgres', "SELECT e.origin FROM rulake.cache_entries e JOIN rulake.collections c USING (witness)
+is($node_b->safe_psql('postgres', "SELECT e.origin FROM rulake.cache_entries e JOIN rulake.collections c USING (cache_relation)
 	WHERE c.name = 'items'"), 'warm', "B's cache came from the file");
 is($node_b->safe_psql('postgres', "SELECT witness FROM rulake.collections WHERE name = 'items'"),
 	$node_a->safe_psql('postgres', "SELECT witness FROM rulake.collections WHERE name = 'items'"), 'same witness on both');
