@@ -177,7 +177,11 @@ COMMIT;
 
 -- ---- 8. authorization -------------------------------------------------------------------------------------
 SELECT 'rulake._hits_' || id AS steer_hits FROM rulake.collections WHERE name = 'sec_steer' \gset
+SELECT cache_relation AS alice_cache FROM rulake.collections WHERE name = 'sec_alice_docs' \gset
+SELECT count(*) AS alice_cache_rows FROM :alice_cache;
 SET ROLE regress_sec_bob;
+-- A cache relation that exists (alice's, holding her rows) is not reachable.
+SELECT sec_error(format('SELECT count(*) FROM %s', :'alice_cache'));
 -- The catalog tables are not readable; the views show only what bob may see.
 SELECT count(*) FROM rulake.collections;
 SELECT count(*) FROM rulake.cache_entries;
