@@ -313,6 +313,19 @@ BEGIN
 END
 $$;
 
+-- Drops the cache entry collection c points to (for every collection sharing it), under the entry's
+-- lock. Call with the collection's lock held.
+CREATE FUNCTION rulake._drop_collection_entry(c rulake.collections) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF c.cache_relation IS NOT NULL THEN
+        PERFORM rulake._lock('cache', rulake._cache_lock_key(c.witness, (SELECT reader FROM rulake.cache_entries
+                                                                          WHERE cache_relation = c.cache_relation)));
+        PERFORM rulake._drop_entry(c.cache_relation);
+    END IF;
+END
+$$;
+
 -- Takes collection p_name's lock (held until the transaction ends) and returns its row as committed
 -- by the last transaction that held the lock.
 CREATE FUNCTION rulake._lock_collection(p_name text) RETURNS rulake.collections

@@ -306,12 +306,7 @@ DECLARE
 BEGIN
     c := rulake._lock_collection(p_name);
     PERFORM rulake._require_owner(caller, c.owner, 'collection', p_name);
-    IF c.cache_relation IS NOT NULL THEN
-        PERFORM rulake._lock('cache', rulake._cache_lock_key(c.witness,
-                                                            (SELECT reader FROM rulake.cache_entries
-                                                              WHERE cache_relation = c.cache_relation)));
-        PERFORM rulake._drop_entry(c.cache_relation);
-    END IF;
+    PERFORM rulake._drop_collection_entry(c);
     PERFORM rulake._count_event(c.id, 'invalidation');
 END
 $$;
@@ -342,16 +337,23 @@ BEGIN
 END
 $$;
 
+-- The cache entry of collection p_name, for writing it to files: raises unless caller may write files on
+-- the server and search the collection (its rows, or their witness, leave the database).
+CREATE FUNCTION rulake._entry_to_write(caller oid, p_name text) RETURNS rulake.cache_entries
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM rulake._require_file_access(caller, true);
+    PERFORM rulake._require_read(caller, p_name);
+    RETURN rulake._cached_entry(rulake._collection(p_name));
+END
+$$;
+
 CREATE FUNCTION rulake._publish_bundle(caller oid, p_name text, p_dir text) RETURNS text
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    c rulake.collections;
     e rulake.cache_entries;
 BEGIN
-    PERFORM rulake._require_file_access(caller, true);
-    c := rulake._collection(p_name);
-    PERFORM rulake._require_read(caller, p_name);
-    e := rulake._cached_entry(c);
+    e := rulake._entry_to_write(caller, p_name);
     RETURN rulake._write_bundle_in_dir(p_dir, rulake._bundle_json(e.witness));
 END
 $$;
@@ -379,12 +381,7 @@ BEGIN
     IF c.witness IS NOT DISTINCT FROM v_bundle ->> 'rvf_witness' THEN
         RETURN 'up_to_date';
     END IF;
-    IF c.cache_relation IS NOT NULL THEN
-        PERFORM rulake._lock('cache', rulake._cache_lock_key(c.witness,
-                                                            (SELECT reader FROM rulake.cache_entries
-                                                              WHERE cache_relation = c.cache_relation)));
-        PERFORM rulake._drop_entry(c.cache_relation);
-    END IF;
+    PERFORM rulake._drop_collection_entry(c);
     PERFORM rulake._count_event(c.id, 'invalidation');
     RETURN 'invalidated';
 END
@@ -393,13 +390,9 @@ $$;
 CREATE FUNCTION rulake._save_cache(caller oid, p_name text, p_dir text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    c rulake.collections;
     e rulake.cache_entries;
 BEGIN
-    PERFORM rulake._require_file_access(caller, true);
-    c := rulake._collection(p_name);
-    PERFORM rulake._require_read(caller, p_name);
-    e := rulake._cached_entry(c);
+    e := rulake._entry_to_write(caller, p_name);
     RETURN rulake._save_cache_files(e.cache_relation::pg_catalog.regclass, p_dir, rulake._bundle_json(e.witness));
 END
 $$;
