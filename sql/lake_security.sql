@@ -167,12 +167,21 @@ SELECT count(*) FROM rulake.search('sec_eventual', '[0,0]', 3);
 SELECT pg_sleep(0.01);
 BEGIN READ ONLY;
 SELECT count(*) FROM rulake.search('sec_eventual', '[0,0]', 3);
+-- refresh and refresh_all have nothing to do, and say so without trying to write.
+SELECT rulake.refresh('sec_eventual');
+SELECT collection, outcome FROM rulake.refresh_all() WHERE collection = 'sec_eventual';
 COMMIT;
--- A changed source still needs a refresh, which a read-only transaction cannot do.
+-- A changed source still needs a refresh, which a read-only transaction cannot do: one clear error.
 INSERT INTO sec_watched VALUES (5, '[5,5]');
 SELECT pg_sleep(0.01);
 BEGIN READ ONLY;
 SELECT count(*) FROM rulake.search('sec_eventual', '[0,0]', 3);
+COMMIT;
+BEGIN READ ONLY;
+SELECT rulake.refresh('sec_eventual');
+COMMIT;
+BEGIN READ ONLY;
+SELECT collection, outcome FROM rulake.refresh_all() WHERE collection = 'sec_eventual';
 COMMIT;
 
 -- ---- 8. authorization -------------------------------------------------------------------------------------

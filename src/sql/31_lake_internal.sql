@@ -341,7 +341,9 @@ $$;
 -- loaded for another reader than the source now calls for), points the collection at the cache of the
 -- new witness and reader - an existing one ('shared') or a new one loaded from the source as the
 -- collection's owner ('primed'). Otherwise 'up_to_date'. Takes the collection's lock, then the entry's
--- (so unrelated collections refresh concurrently). Callers check the right to refresh.
+-- (so unrelated collections refresh concurrently). In a read-only transaction (or on a standby) it
+-- reports 'up_to_date' when nothing needs doing and raises 25006 otherwise. Callers check the right to
+-- refresh.
 CREATE FUNCTION rulake._refresh_collection(p_name text) RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp SET default_tablespace = '' SET temp_tablespaces = ''
@@ -372,8 +374,15 @@ BEGIN
         v_entry := NULL;
     END IF;
     IF v_entry IS NOT NULL AND c.cache_relation = v_entry THEN
-        UPDATE rulake.collections SET last_check = pg_catalog.clock_timestamp() WHERE name = p_name;
+        IF NOT pg_catalog.current_setting('transaction_read_only')::boolean THEN
+            UPDATE rulake.collections SET last_check = pg_catalog.clock_timestamp() WHERE name = p_name;
+        END IF;
         RETURN 'up_to_date';
+    END IF;
+    IF pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cache of collection "%" must be refreshed, which a read-only transaction cannot do', p_name
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = 'Refresh in a read-write transaction (on the primary).';
     END IF;
     PERFORM rulake._pin_build_settings();
     IF v_entry IS NOT NULL THEN

@@ -276,7 +276,8 @@ END
 $$;
 
 -- Refreshes every collection the caller may refresh, in name order, each in its own subtransaction:
--- one failing collection reports 'error: <message>' and the others go on.
+-- one failing collection reports 'error: <message>' (and a WARNING, for schedulers' logs) and the
+-- others go on.
 CREATE FUNCTION rulake._refresh_all(caller oid) RETURNS TABLE (collection text, outcome text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -291,6 +292,8 @@ BEGIN
             outcome := rulake._refresh_collection(c.name);
         EXCEPTION WHEN OTHERS THEN
             outcome := 'error: ' || SQLERRM;
+            -- Schedulers record the call's success; the server log shows each failure.
+            RAISE WARNING 'rulake.refresh_all: collection "%" failed: %', c.name, SQLERRM;
         END;
         RETURN NEXT;
     END LOOP;
