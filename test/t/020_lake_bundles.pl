@@ -84,10 +84,15 @@ is($node_b->safe_psql('postgres', "SELECT invalidations FROM rulake.collection_s
 	'B counted the invalidation');
 
 # ---- warm restart: save on A, install on B without touching B's backend -----------------------------
-my $rows = join(",\n", map {
-	my $i = $_;
-	"($i, '[" . join(',', map { sprintf('%.4f', sin($i * 0.7 + $_) ) } 1 .. 16) . "]')"
-} 1 .. 2000);
+# VALUES rows (id, vector(16)) for ids 1 .. 2000, component d of row i being $component->(i, d).
+sub vector_rows {
+	my ($component) = @_;
+	return join(",\n", map {
+		my $i = $_;
+		"($i, '[" . join(',', map { sprintf('%.4f', $component->($i, $_)) } 1 .. 16) . "]')"
+	} 1 .. 2000);
+}
+my $rows = vector_rows(sub { sin($_[0] * 0.7 + $_[1]) });
 $node_a->safe_psql('postgres', qq{
 	CREATE TABLE items (id bigint, embedding vector(16));
 	INSERT INTO items VALUES $rows;
@@ -137,10 +142,7 @@ sub copy_files {
 }
 
 # Another cache with the same dimension, seed, rerank factor and row count: a payload of the same size.
-my $other_rows = join(",\n", map {
-	my $i = $_;
-	"($i, '[" . join(',', map { sprintf('%.4f', cos($i * 0.3 + $_)) } 1 .. 16) . "]')"
-} 1 .. 2000);
+my $other_rows = vector_rows(sub { cos($_[0] * 0.3 + $_[1]) });
 $node_a->safe_psql('postgres', qq{
 	CREATE TABLE others (id bigint, embedding vector(16));
 	INSERT INTO others VALUES $other_rows;
