@@ -85,6 +85,12 @@ SELECT lake_error(format('SELECT rulake.warm_from_dir(%L, %L)', 'sample_ref', :'
 SELECT lake_error(format('SELECT rulake.warm_from_dir(%L, %L)', 'sample_ref', :'fixtures' || '/hostile'));
 SELECT lake_error(format('SELECT rulake.warm_from_dir(%L, %L)', 'sample_ref', :'fixtures' || '/oversize_bundle'));
 SELECT lake_error(format('SELECT rulake.warm_from_dir(%L, %L)', 'sample_ref', :'fixtures' || '/missing'));
+-- Symbolic links in a bundle directory are refused, never followed: link_sidecar's table.rulake.json
+-- and link_rbpx's sample.rbpx point to valid files outside rulake.allowed_dirs.
+SELECT lake_error(format('SELECT rulake.warm_from_dir(%L, %L)', 'sample_ref', :'fixtures' || '/link_sidecar'));
+SELECT lake_error(format('SELECT rulake.warm_from_dir(%L, %L)', 'sample_ref', :'fixtures' || '/link_rbpx'));
+SELECT lake_error(format('SELECT rulake.refresh_from_bundle_dir(%L, %L)', 'sample_ref', :'fixtures' || '/link_sidecar'));
+SELECT lake_error(format('SELECT rulake.read_bundle(%L)', :'fixtures' || '/link_sidecar/table.rulake.json'));
 SELECT lake_error($$SELECT rulake.warm_from_dir('sample_ref', '/etc')$$);
 SELECT lake_error($$SELECT rulake.warm_from_dir('nope', '/etc')$$);
 -- Nothing was left behind by the failures.
@@ -95,6 +101,10 @@ CREATE TEMP TABLE lake_before AS SELECT * FROM lake_all('sample');
 SELECT rulake.save_cache('sample', :'fixtures' || '/out_saved');
 SELECT (rulake.read_bundle(:'fixtures' || '/out_saved/table.rulake.json') ->> 'rvf_witness')
        = (SELECT witness FROM rulake.collections WHERE name = 'sample') AS sidecar_is_the_caches;
+-- The sidecar names the payload after the witness and records its size and digest.
+SELECT b ->> 'payload_file' = 'cache-' || left(b ->> 'rvf_witness', 16) || '.rbpx' AS payload_named_after_witness,
+       b -> 'payload_bytes' AS payload_bytes, b ->> 'payload_shake256' ~ '^[0-9a-f]{64}$' AS payload_digest_is_hex
+  FROM rulake.read_bundle(:'fixtures' || '/out_saved/table.rulake.json') b;
 SELECT rulake.invalidate('sample');
 SELECT witness IS NULL AS no_cache FROM rulake.collections WHERE name = 'sample';
 SELECT rulake.warm_from_dir('sample', :'fixtures' || '/out_saved');

@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <random>
 
 #include "rulake/core/error.hpp"
+#include "rulake/core/file_names.hpp"
+#include "rulake/core/shake256.hpp"
 
 namespace rulake::core {
 
@@ -30,31 +33,36 @@ std::string random_hex16() {
 
 }  // namespace
 
-AtomicFileWriter::AtomicFileWriter(std::string target_path, std::string what)
-    : target_path_(std::move(target_path)), what_(std::move(what)) {
-    const std::string dir = directory_of(target_path_);
-    const std::string name = base_name_of(target_path_).substr(0, kMaxTargetNameInTemp);
+AtomicFileWriter::AtomicFileWriter(const DirectoryHandle& dir, std::string_view name, std::string what)
+    : dir_(dir.duplicate()), name_(name), what_(std::move(what)) {
+    validate_file_name(name_);
+    target_path_ = dir_.path_of(name_);
+    const std::string prefix = "." + name_.substr(0, kMaxTargetNameInTemp) + std::string(kTempMarker) +
+                               std::to_string(::getpid()) + ".";
     for (int attempt = 0;; ++attempt) {
-        std::string candidate = (dir == "/" ? std::string() : dir) + "/." + name + std::string(kTempMarker) +
-                                std::to_string(::getpid()) + "." + random_hex16();
+        std::string candidate = prefix + random_hex16();
         int fd;
         do {
-            fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            fd = ::openat(dir_.fd(), candidate.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         } while (fd < 0 && errno == EINTR);
         if (fd >= 0) {
             fd_ = UniqueFd(fd);
-            temp_path_ = std::move(candidate);
+            temp_name_ = std::move(candidate);
+            temp_path_ = dir_.path_of(temp_name_);
             break;
         }
-        if (errno != EEXIST || attempt >= 8) throw_io_error("create temporary", what_, candidate, errno);
+        if (errno != EEXIST || attempt >= 8) throw_io_error("create temporary", what_, dir_.path_of(candidate), errno);
     }
     buffer_.reserve(kBufferBytes);
 }
 
+AtomicFileWriter::AtomicFileWriter(const std::string& target_path, std::string what)
+    : AtomicFileWriter(DirectoryHandle::open(directory_of(target_path)), base_name_of(target_path), std::move(what)) {}
+
 AtomicFileWriter::~AtomicFileWriter() {
-    if (!committed_ && !temp_path_.empty()) {
+    if (!committed_ && !temp_name_.empty()) {
         fd_.reset();
-        ::unlink(temp_path_.c_str());
+        ::unlinkat(dir_.fd(), temp_name_.c_str(), 0);
     }
 }
 
@@ -84,20 +92,42 @@ void AtomicFileWriter::flush() {
     buffer_.clear();
 }
 
+std::string AtomicFileWriter::shake256_hex() {
+    if (committed_) throw Error(ErrorKind::Internal, "digest of a committed " + what_);
+    flush();
+    Shake256 digest;
+    std::vector<unsigned char> chunk(kBufferBytes);
+    for (uint64_t offset = 0; offset < written_;) {
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), written_ - offset));
+        const size_t got = read_at(fd_.get(), chunk.data(), want, offset, what_, temp_path_);
+        if (got != want) throw Error(ErrorKind::Io, "temporary " + what_ + " \"" + temp_path_ + "\" shrank while it was written");
+        digest.update(chunk.data(), got);
+        offset += got;
+    }
+    return digest.finish_hex(kFileDigestBytes);
+}
+
 void AtomicFileWriter::commit() {
     if (committed_) throw Error(ErrorKind::Internal, what_ + " committed twice");
     flush();
     sync_file(fd_.get(), what_, temp_path_);
     if (::close(fd_.release()) != 0) throw_io_error("close", what_, temp_path_, errno);
-    if (::rename(temp_path_.c_str(), target_path_.c_str()) != 0) throw_io_error("rename", what_, target_path_, errno);
+    if (::renameat(dir_.fd(), temp_name_.c_str(), dir_.fd(), name_.c_str()) != 0) {
+        throw_io_error("rename", what_, target_path_, errno);
+    }
     committed_ = true;
-    sync_directory(directory_of(target_path_));
+    dir_.sync();
+}
+
+void write_file_atomically(const DirectoryHandle& dir, std::string_view name, std::string_view content,
+                           const std::string& what) {
+    AtomicFileWriter writer(dir, name, what);
+    writer.write(content);
+    writer.commit();
 }
 
 void write_file_atomically(const std::string& target_path, std::string_view content, const std::string& what) {
-    AtomicFileWriter writer(target_path, what);
-    writer.write(content);
-    writer.commit();
+    write_file_atomically(DirectoryHandle::open(directory_of(target_path)), base_name_of(target_path), content, what);
 }
 
 bool is_temporary_file_name(std::string_view name) {

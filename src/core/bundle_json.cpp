@@ -8,6 +8,7 @@
 
 #include "rulake/core/atomic_file.hpp"
 #include "rulake/core/error.hpp"
+#include "rulake/core/file_names.hpp"
 #include "rulake/core/posix_file.hpp"
 
 namespace rulake::core {
@@ -118,6 +119,30 @@ void check_text_field(const std::optional<std::string>& value, const char* field
     }
 }
 
+// Why payload fields are not acceptable, or an empty string if they are.
+std::string payload_problem(const BundlePayload& payload) {
+    const std::string name_problem = file_name_problem(payload.file);
+    if (!name_problem.empty()) return field_name("payload_file") + " is not a valid file name: " + name_problem;
+    if (payload.file == kBundleFileName) return field_name("payload_file") + " names the sidecar itself";
+    if (!is_witness_text(payload.shake256)) return field_name("payload_shake256") + " must be 64 lowercase hex characters";
+    return {};
+}
+
+// The payload fields of a sidecar: all three or none.
+std::optional<BundlePayload> parse_payload(const Json& doc) {
+    const int present = static_cast<int>(doc.contains("payload_file")) + static_cast<int>(doc.contains("payload_bytes")) +
+                        static_cast<int>(doc.contains("payload_shake256"));
+    if (present == 0) return std::nullopt;
+    if (present != 3) invalid("fields \"payload_file\", \"payload_bytes\" and \"payload_shake256\" come together");
+    BundlePayload payload;
+    payload.file = required_string(doc, "payload_file");
+    payload.bytes = sidecar_field([&] { return to_u64(required(doc, "payload_bytes"), field_name("payload_bytes")); });
+    payload.shake256 = required_string(doc, "payload_shake256");
+    const std::string problem = payload_problem(payload);
+    if (!problem.empty()) invalid(problem);
+    return payload;
+}
+
 void check_writable(const Bundle& bundle) {
     check_text_field(bundle.fields.data_ref, "data_ref");
     check_text_field(bundle.pii_policy, "pii_policy");
@@ -126,6 +151,10 @@ void check_writable(const Bundle& bundle) {
     if (!bundle.fields.generation.is_number() && !is_valid_utf8(bundle.fields.generation.opaque_value())) {
         throw Error(ErrorKind::InvalidArgument,
                     "bundle generation is not valid UTF-8 (a sidecar can only hold text generations)");
+    }
+    if (bundle.payload) {
+        const std::string problem = payload_problem(*bundle.payload);
+        if (!problem.empty()) throw Error(ErrorKind::InvalidArgument, "bundle " + problem);
     }
     if (bundle.rvf_witness != compute_witness(bundle.fields)) {
         throw Error(ErrorKind::Internal, "bundle witness does not match its fields");
@@ -214,6 +243,8 @@ Bundle parse_bundle_json(std::string_view text) {
     check_cap(doc, "lineage_id", kMaxBundleTextFieldBytes);
     check_cap(doc, "memory_class", kMaxBundleTextFieldBytes);
     check_cap(doc, "rvf_witness", kMaxBundleWitnessChars);
+    check_cap(doc, "payload_file", kMaxFileNameBytes);
+    check_cap(doc, "payload_shake256", kMaxBundleWitnessChars);
 
     const uint64_t version = sidecar_field([&] { return to_u64(required(doc, "format_version"), field_name("format_version")); });
     if (version != kBundleFormatVersion) {
@@ -231,6 +262,7 @@ Bundle parse_bundle_json(std::string_view text) {
     bundle.pii_policy = optional_string(doc, "pii_policy");
     bundle.lineage_id = optional_string(doc, "lineage_id");
     bundle.memory_class = optional_string(doc, "memory_class");
+    bundle.payload = parse_payload(doc);
 
     if (!is_witness_text(bundle.rvf_witness)) invalid(field_name("rvf_witness") + " must be 64 lowercase hex characters");
     const std::string expected = compute_witness(bundle.fields);
@@ -259,6 +291,11 @@ std::string serialize_bundle_json(const Bundle& bundle) {
     doc["pii_policy"] = bundle.pii_policy ? OrderedJson(*bundle.pii_policy) : OrderedJson(nullptr);
     doc["lineage_id"] = bundle.lineage_id ? OrderedJson(*bundle.lineage_id) : OrderedJson(nullptr);
     if (bundle.memory_class) doc["memory_class"] = *bundle.memory_class;
+    if (bundle.payload) {
+        doc["payload_file"] = bundle.payload->file;
+        doc["payload_bytes"] = bundle.payload->bytes;
+        doc["payload_shake256"] = bundle.payload->shake256;
+    }
     std::string text = doc.dump(2);
     text.push_back('\n');
     if (text.size() > kMaxBundleFileBytes) {
@@ -268,9 +305,10 @@ std::string serialize_bundle_json(const Bundle& bundle) {
     return text;
 }
 
-std::optional<Bundle> read_bundle_file_if_exists(const std::string& path) {
-    UniqueFd fd = open_for_reading(path, kBundleWhat, /*missing_ok=*/true);
-    if (!fd.valid()) return std::nullopt;
+namespace {
+
+// Reads and verifies the sidecar open as fd (named path in messages).
+Bundle read_open_bundle(const UniqueFd& fd, const std::string& path) {
     try {
         const FileStatus status = status_of_regular_file(fd.get(), kBundleWhat, path);
         if (status.size > kMaxBundleFileBytes) {
@@ -292,6 +330,20 @@ std::optional<Bundle> read_bundle_file_if_exists(const std::string& path) {
     }
 }
 
+}  // namespace
+
+std::optional<Bundle> read_bundle_file_if_exists(const std::string& path) {
+    UniqueFd fd = open_for_reading(path, kBundleWhat, /*missing_ok=*/true);
+    if (!fd.valid()) return std::nullopt;
+    return read_open_bundle(fd, path);
+}
+
+std::optional<Bundle> read_bundle_in(const DirectoryHandle& dir) {
+    std::optional<OpenedFile> file = dir.open_file_if_exists(kBundleFileName, kBundleWhat);
+    if (!file) return std::nullopt;
+    return read_open_bundle(file->fd, file->path);
+}
+
 Bundle read_bundle_file(const std::string& path) {
     std::optional<Bundle> bundle = read_bundle_file_if_exists(path);
     if (!bundle) throw_io_error("open", kBundleWhat, path, ENOENT);
@@ -300,6 +352,10 @@ Bundle read_bundle_file(const std::string& path) {
 
 void write_bundle_file(const std::string& path, const Bundle& bundle) {
     write_file_atomically(path, serialize_bundle_json(bundle), kBundleWhat);
+}
+
+void write_bundle_in(const DirectoryHandle& dir, const Bundle& bundle) {
+    write_file_atomically(dir, kBundleFileName, serialize_bundle_json(bundle), kBundleWhat);
 }
 
 Generation parse_generation_json(std::string_view json_text) {

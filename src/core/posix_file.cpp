@@ -96,16 +96,6 @@ void sync_file(int fd, std::string_view what, const std::string& path) {
     if (::fsync(fd) != 0) throw_io_error("fsync", what, path, errno);
 }
 
-void sync_directory(const std::string& dir) {
-    int fd;
-    do {
-        fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) throw_io_error("open", "directory", dir, errno);
-    UniqueFd owned(fd);
-    if (::fsync(fd) != 0 && errno != EINVAL && errno != EBADF) throw_io_error("fsync", "directory", dir, errno);
-}
-
 std::string directory_of(const std::string& path) {
     size_t slash = path.find_last_of('/');
     if (slash == std::string::npos) return ".";

@@ -75,18 +75,20 @@ RbpxHeader parse_rbpx_header(const unsigned char* bytes, size_t available, uint6
     return h;
 }
 
-RbpxReader::RbpxReader(const std::string& path) {
-    UniqueFd fd = open_for_reading(path, kWhat);
-    const FileStatus status = status_of_regular_file(fd.get(), kWhat, path);
+RbpxReader::RbpxReader(const std::string& path) : RbpxReader(open_regular_file(path, kWhat)) {}
+
+RbpxReader::RbpxReader(OpenedFile file) {
+    const std::string& path = file.path;
     unsigned char bytes[kRbpxV2HeaderBytes];
-    const size_t available = read_at(fd.get(), bytes, sizeof bytes, 0, kWhat, path);
-    header_ = parse_rbpx_header(bytes, available, status.size, path);
+    const size_t available = read_at(file.fd.get(), bytes, sizeof bytes, 0, kWhat, path);
+    header_ = parse_rbpx_header(bytes, available, file.status.size, path);
+    header_bytes_.assign(reinterpret_cast<const char*>(bytes), header_.header_bytes());
     VectorRecordStream::Layout layout;
     layout.data_offset = header_.header_bytes();
     layout.count = header_.count;
     layout.dim = header_.dim;
     layout.id_bytes = header_.id_bytes();
-    stream_ = std::make_unique<VectorRecordStream>(std::move(fd), path, kWhat, layout);
+    stream_ = std::make_unique<VectorRecordStream>(std::move(file.fd), path, kWhat, layout);
 }
 
 VectorBatch read_rbpx_file(const std::string& path, RbpxHeader* header_out) {
@@ -100,7 +102,12 @@ VectorBatch read_rbpx_file(const std::string& path, RbpxHeader* header_out) {
 
 RbpxWriter::RbpxWriter(const std::string& path, uint32_t dim, uint64_t rotation_seed, uint32_t rerank_factor,
                        RotationKind rotation_kind)
-    : out_(path, kWhat), dim_(dim) {
+    : RbpxWriter(DirectoryHandle::open(directory_of(path)), base_name_of(path), dim, rotation_seed, rerank_factor,
+                 rotation_kind) {}
+
+RbpxWriter::RbpxWriter(const DirectoryHandle& dir, std::string_view name, uint32_t dim, uint64_t rotation_seed,
+                       uint32_t rerank_factor, RotationKind rotation_kind)
+    : out_(dir, name, kWhat), dim_(dim) {
     if (dim == 0 || dim > kMaxFileVectorDim) {
         throw Error(ErrorKind::InvalidArgument,
                     "rbpx dimension " + std::to_string(dim) + " is outside 1.." + std::to_string(kMaxFileVectorDim));
@@ -141,6 +148,8 @@ void RbpxWriter::commit() {
     unsigned char count[8];
     store_u64le(count, count_);
     out_.overwrite_at(kV2CountOffset, count, sizeof count);
+    file_bytes_ = out_.size();
+    shake256_hex_ = out_.shake256_hex();
     out_.commit();
 }
 

@@ -45,9 +45,12 @@ Ruvec1Header parse_ruvec1_header(const unsigned char (&bytes)[kRuvec1HeaderBytes
     return header;
 }
 
-Ruvec1Reader::Ruvec1Reader(const std::string& path) : path_(path) {
-    UniqueFd fd = open_for_reading(path, kWhat);
-    const FileStatus status = status_of_regular_file(fd.get(), kWhat, path);
+Ruvec1Reader::Ruvec1Reader(const std::string& path) : Ruvec1Reader(open_regular_file(path, kWhat)) {}
+
+Ruvec1Reader::Ruvec1Reader(OpenedFile file) : path_(std::move(file.path)) {
+    const std::string& path = path_;
+    UniqueFd fd = std::move(file.fd);
+    const FileStatus status = file.status;
     if (status.mtime_seconds < 0) {
         throw Error(ErrorKind::Data, named(path) + " has a modification time before 1970");
     }

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "rulake/core/error.hpp"
+#include "rulake/core/witness.hpp"
 
 namespace rulake::core {
 
@@ -35,6 +36,12 @@ void Shake256::finish(void* out, size_t out_size) {
     if (EVP_DigestFinalXOF(ctx_, static_cast<unsigned char*>(out), out_size) != 1) {
         openssl_failure("EVP_DigestFinalXOF");
     }
+}
+
+std::string Shake256::finish_hex(size_t out_size) {
+    std::string out(out_size, '\0');
+    finish(out.data(), out.size());
+    return to_hex(out);
 }
 
 std::string shake256(std::string_view message, size_t out_size) {

@@ -17,6 +17,21 @@ VectorRecordStream::VectorRecordStream(UniqueFd fd, std::string path, std::strin
     }
 }
 
+void VectorRecordStream::track_digest(std::string_view prefix) {
+    if (next_record_ != 0) throw Error(ErrorKind::Internal, "digest of " + what_ + " requested after reading began");
+    digest_ = std::make_unique<Shake256>();
+    digest_->update(prefix);
+}
+
+std::string VectorRecordStream::digest_hex() {
+    if (!digest_ || next_record_ != layout_.count) {
+        throw Error(ErrorKind::Internal, "digest of " + what_ + " \"" + path_ + "\" requested before it was read");
+    }
+    std::string hex = digest_->finish_hex(kFileDigestBytes);
+    digest_.reset();
+    return hex;
+}
+
 size_t VectorRecordStream::next(VectorBatch& batch, size_t max_records) {
     if (max_records == 0) throw Error(ErrorKind::InvalidArgument, "a vector batch must hold at least one record");
     const uint64_t stride = record_bytes();
@@ -39,6 +54,7 @@ size_t VectorRecordStream::next(VectorBatch& batch, size_t max_records) {
                         "The file ended inside record " + std::to_string(first) + " of " +
                             std::to_string(layout_.count) + "; it was shortened after it was opened.");
         }
+        if (digest_) digest_->update(buffer_.data(), bytes);
         for (size_t r = 0; r < chunk; ++r) {
             const unsigned char* record = buffer_.data() + r * stride;
             const uint64_t id = layout_.id_bytes == 8 ? load_u64le(record) : load_u32le(record);

@@ -1,6 +1,7 @@
-// Files in server directories (internal SQL functions used by 30_lake.sql as the extension owner; not
+// Files in server directories (internal SQL functions used by the ruLake SQL as the extension owner; not
 // executable by PUBLIC; callers check the invoking role's rights first). Every directory is checked
-// against rulake.allowed_dirs when it is used (lake_paths.hpp).
+// against rulake.allowed_dirs when it is used, then opened, and files are opened and written relative
+// to it without following symbolic links (lake_paths.hpp).
 //   rulake._allowed_directory(path text, create_leaf boolean) -> text      canonical allowed directory
 //   rulake._validate_file_name(name text) -> void                         the reference's name rules
 //   rulake._ruvec1_info(root text, file text) -> jsonb                    {path, dim, count, generation}
@@ -8,15 +9,13 @@
 //                                                                        (or if dir does not exist yet)
 //   rulake._write_bundle_in_dir(dir text, bundle jsonb) -> text           writes table.rulake.json
 //   rulake._save_cache_files(relation regclass, dir text, bundle jsonb) -> bigint
-//          writes cache.rbpx (version 2) from the cache relation, then table.rulake.json
+//          writes cache-<witness>.rbpx (version 2) from the cache relation, then table.rulake.json
+//          naming it (lake_saved_cache.hpp)
 //   rulake._inspect_warm_dir(dir text) -> jsonb                          {bundle, rbpx: {path, version,
 //          dim, rotation_seed, rerank_factor, rotation, count}} of a saved cache
-#include <dirent.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -24,12 +23,15 @@
 
 #include "rulake/core/atomic_file.hpp"
 #include "rulake/core/bundle_json.hpp"
+#include "rulake/core/directory_handle.hpp"
+#include "rulake/core/error.hpp"
 #include "rulake/core/file_names.hpp"
 #include "rulake/core/posix_file.hpp"
 #include "rulake/core/rbpx_file.hpp"
 #include "rulake/core/ruvec1_file.hpp"
 #include "lake_values.hpp"
 #include "lake_paths.hpp"
+#include "lake_saved_cache.hpp"
 #include "rulake/pg/vector_datum.hpp"
 
 extern "C" {
@@ -46,9 +48,6 @@ namespace {
 using pg::pg_call;
 using pg::SqlError;
 
-constexpr const char* kCacheFileName = "cache.rbpx";
-constexpr const char* kCacheFileSuffix = ".rbpx";
-
 std::string dump_json(const nlohmann::json& value) {
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -58,35 +57,14 @@ bool path_exists(const std::string& path) {
     return ::lstat(path.c_str(), &status) == 0;
 }
 
-bool has_suffix(const std::string& name, const std::string& suffix) {
-    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// The .rbpx file of a saved cache in dir: cache.rbpx if present, else the only *.rbpx file (bundles made
-// elsewhere name theirs after the data). Temporary files of interrupted writes are ignored.
-struct DirectoryCloser {
-    void operator()(DIR* directory) const { ::closedir(directory); }
-};
-
-std::string find_cache_file(const std::string& dir) {
-    std::unique_ptr<DIR, DirectoryCloser> handle(::opendir(dir.c_str()));
-    if (!handle) core::throw_io_error("open", "directory", dir, errno);
-    std::vector<std::string> candidates;
-    while (const dirent* entry = ::readdir(handle.get())) {
-        const std::string name = entry->d_name;
-        if (name.empty() || name[0] == '.' || core::is_temporary_file_name(name)) continue;
-        if (has_suffix(name, kCacheFileSuffix)) candidates.push_back(name);
+// The verified sidecar of dir if it can be read; nullopt if there is none or it is unreadable (a
+// damaged sidecar is about to be replaced).
+std::optional<core::Bundle> previous_sidecar(const core::DirectoryHandle& dir) {
+    try {
+        return core::read_bundle_in(dir);
+    } catch (const core::Error&) {
+        return std::nullopt;
     }
-    if (std::find(candidates.begin(), candidates.end(), kCacheFileName) != candidates.end()) return kCacheFileName;
-    if (candidates.size() == 1) return candidates.front();
-    if (candidates.empty()) {
-        throw SqlError(ERRCODE_UNDEFINED_FILE, "no cache file (*.rbpx) in directory \"" + dir + "\"");
-    }
-    std::sort(candidates.begin(), candidates.end());
-    std::string names;
-    for (const std::string& name : candidates) names += (names.empty() ? "" : ", ") + name;
-    throw SqlError(ERRCODE_DUPLICATE_FILE, "more than one cache file in directory \"" + dir + "\"",
-                   "Found " + names + ".", "Keep one .rbpx file per directory, or name it cache.rbpx.");
 }
 
 std::string rotation_name(const std::optional<core::RotationKind>& kind) {
@@ -171,9 +149,9 @@ RULAKE_FUNCTION(rulake_internal_ruvec1_info) {
     return guard_entry([&]() -> Datum {
         require_argument(fcinfo, 0, "root");
         require_argument(fcinfo, 1, "file name");
-        const std::string path = file_in_directory(text_argument(fcinfo, 0), text_argument(fcinfo, 1), "ruvec1 file");
-        const core::Ruvec1Reader reader(path);
-        nlohmann::json info = {{"path", path},
+        const core::Ruvec1Reader reader(
+            open_file_in_directory(text_argument(fcinfo, 0), text_argument(fcinfo, 1), "ruvec1 file"));
+        nlohmann::json info = {{"path", reader.path()},
                                {"dim", reader.dim()},
                                {"count", reader.count()},
                                {"generation", reader.generation()}};
@@ -191,9 +169,7 @@ RULAKE_FUNCTION(rulake_internal_read_bundle_in_dir) {
             allowed_directory(core::directory_of(requested), false);
             PG_RETURN_NULL();
         }
-        const std::string dir = allowed_directory(requested, false);
-        const std::optional<core::Bundle> bundle =
-            core::read_bundle_file_if_exists(core::join_file_name(dir, core::kBundleFileName));
+        const std::optional<core::Bundle> bundle = core::read_bundle_in(open_allowed_directory(requested, false));
         if (!bundle) PG_RETURN_NULL();
         return bundle_to_jsonb(*bundle);
     });
@@ -206,8 +182,7 @@ RULAKE_FUNCTION(rulake_internal_write_bundle_in_dir) {
         require_argument(fcinfo, 1, "bundle");
         Jsonb* json = rulake::pg::pg_call([&] { return PG_GETARG_JSONB_P(1); });
         const core::Bundle bundle = jsonb_to_bundle(json);
-        const std::string dir = allowed_directory(text_argument(fcinfo, 0), true);
-        core::write_bundle_file(core::join_file_name(dir, core::kBundleFileName), bundle);
+        core::write_bundle_in(open_allowed_directory(text_argument(fcinfo, 0), true), bundle);
         return text_datum(bundle.rvf_witness);
     });
 }
@@ -220,18 +195,27 @@ RULAKE_FUNCTION(rulake_internal_save_cache_files) {
         require_argument(fcinfo, 2, "bundle");
         const Oid relation = PG_GETARG_OID(0);
         Jsonb* json = rulake::pg::pg_call([&] { return PG_GETARG_JSONB_P(2); });
-        const core::Bundle bundle = jsonb_to_bundle(json);
-        const std::string dir = allowed_directory(text_argument(fcinfo, 1), true);
+        core::Bundle bundle = jsonb_to_bundle(json);
+        const core::DirectoryHandle dir = open_allowed_directory(text_argument(fcinfo, 1), true);
         if (bundle.fields.rerank_factor > core::kMaxRbpxRerankFactor || bundle.fields.dim > core::kMaxFileVectorDim) {
             throw SqlError(ERRCODE_PROGRAM_LIMIT_EXCEEDED, "this cache cannot be saved as an .rbpx file",
                            ".rbpx files hold at most 8192 dimensions and a rerank factor of at most 1024.");
         }
+        const std::optional<core::Bundle> previous = previous_sidecar(dir);
+        const std::string name = saved_payload_name(bundle.rvf_witness);
         const auto dim = static_cast<uint32_t>(bundle.fields.dim);
-        core::RbpxWriter writer(core::join_file_name(dir, kCacheFileName), dim, bundle.fields.rotation_seed,
+        // The payload first, under a name of its own witness, then the sidecar that vouches for it: a
+        // crash in between leaves the previous sidecar, which names (and checks) its own payload.
+        core::RbpxWriter writer(dir, name, dim, bundle.fields.rotation_seed,
                                 static_cast<uint32_t>(bundle.fields.rerank_factor), core::RotationKind::Hadamard);
         const uint64_t rows = write_cache_rows(relation, writer, static_cast<int32_t>(dim));
         writer.commit();
-        core::write_bundle_file(core::join_file_name(dir, core::kBundleFileName), bundle);
+        bundle.payload = core::BundlePayload{name, writer.file_bytes(), writer.shake256_hex()};
+        core::write_bundle_in(dir, bundle);
+        if (previous && previous->payload && previous->payload->file != name &&
+            is_saved_payload_name(previous->payload->file)) {
+            dir.remove_file(previous->payload->file);
+        }
         return Int64GetDatum(static_cast<int64>(rows));
     });
 }
@@ -240,17 +224,15 @@ RULAKE_FUNCTION(rulake_internal_save_cache_files) {
 RULAKE_FUNCTION(rulake_internal_inspect_warm_dir) {
     return guard_entry([&]() -> Datum {
         require_argument(fcinfo, 0, "directory");
-        const std::string dir = allowed_directory(text_argument(fcinfo, 0), false);
-        const std::optional<core::Bundle> bundle =
-            core::read_bundle_file_if_exists(core::join_file_name(dir, core::kBundleFileName));
+        const core::DirectoryHandle dir = open_allowed_directory(text_argument(fcinfo, 0), false);
+        const std::optional<core::Bundle> bundle = core::read_bundle_in(dir);
         if (!bundle) {
             throw SqlError(ERRCODE_UNDEFINED_FILE, "no bundle (" + std::string(core::kBundleFileName) +
-                                                       ") in directory \"" + dir + "\"");
+                                                       ") in directory \"" + dir.path() + "\"");
         }
-        const std::string path = file_in_directory(dir, find_cache_file(dir), "cache file");
-        const core::RbpxReader reader(path);
-        const core::RbpxHeader& header = reader.header();
-        nlohmann::json rbpx = {{"path", path},
+        SavedPayload payload(dir, *bundle);
+        const core::RbpxHeader& header = payload.reader().header();
+        nlohmann::json rbpx = {{"path", payload.path()},
                                {"version", header.version},
                                {"dim", header.dim},
                                {"rotation_seed", header.rotation_seed},

@@ -1,4 +1,4 @@
-// Generations of sources, for the refresh code in 30_lake.sql (internal SQL functions, not executable
+// Generations of sources, for the refresh code in src/sql/31_lake_internal.sql (internal SQL functions, not executable
 // by PUBLIC):
 //   rulake._source_generation(collection text) -> jsonb
 //       the collection's source generation now (a JSON number or string; see lake_catalog.hpp)

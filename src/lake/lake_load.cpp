@@ -1,11 +1,12 @@
 // Filling cache relations from a collection's source (internal SQL functions, called by the refresh and
-// warm-restart code in 30_lake.sql as the extension owner; not executable by PUBLIC):
+// warm-restart code in src/sql/31_lake_internal.sql and 32_lake_admin.sql as the extension owner; not executable by PUBLIC):
 //   rulake._load_cache(collection text, relation regclass) -> bigint
 //       copies the collection's source (a relation of this database, read as the collection's owner
 //       under UserCodeScope, or its ruvec1 file) into the empty cache relation
 //   rulake._load_rbpx(relation regclass, path text, dim int, rotation_seed bigint, rerank_factor int,
 //                     count bigint) -> bigint
-//       copies a .rbpx file whose header must still say what the caller checked
+//       copies a .rbpx file whose header must still say what the caller checked, and whose digest
+//       must be the one its directory's sidecar records (lake_saved_cache.hpp)
 //   rulake._probe_source_dim(relation regclass, vector_column text, owner oid, search_path text) -> integer
 //       the dimension of the first non-NULL vector of a relation (NULL if there is none)
 // Row ids are kept exactly; dimensions are checked row by row; NULL vectors are skipped, NULL ids are
@@ -22,6 +23,7 @@
 #include "lake_catalog.hpp"
 #include "lake_paths.hpp"
 #include "lake_roles.hpp"
+#include "lake_saved_cache.hpp"
 #include "lake_spi.hpp"
 #include "rulake/pg/vector_datum.hpp"
 
@@ -156,7 +158,7 @@ RULAKE_FUNCTION(rulake_internal_load_cache) {
         if (collection.is_local()) {
             load_from_relation(collection, writer);
         } else {
-            rulake::core::Ruvec1Reader reader(fs_source_path(collection));
+            rulake::core::Ruvec1Reader reader(open_file_in_directory(collection.root, collection.source, "ruvec1 file"));
             if (reader.dim() != static_cast<uint32_t>(collection.dim)) {
                 throw SqlError(ERRCODE_DATA_EXCEPTION,
                                "ruvec1 file \"" + reader.path() + "\" has " + std::to_string(reader.dim()) +
@@ -179,17 +181,15 @@ RULAKE_FUNCTION(rulake_internal_load_rbpx) {
         const int64 seed = PG_GETARG_INT64(3);
         const int32 rerank_factor = PG_GETARG_INT32(4);
         const int64 count = PG_GETARG_INT64(5);
-        // The directory is checked again: the setting may have changed since the caller looked.
-        const std::string checked =
-            file_in_directory(rulake::core::directory_of(path), rulake::core::base_name_of(path), "cache file");
-        rulake::core::RbpxReader reader(checked);
-        const rulake::core::RbpxHeader& header = reader.header();
+        SavedPayload payload = open_saved_payload(path);
+        const rulake::core::RbpxHeader& header = payload.reader().header();
         if (header.dim != static_cast<uint32_t>(dim) || header.rotation_seed != static_cast<uint64_t>(seed) ||
             header.rerank_factor != static_cast<uint32_t>(rerank_factor) || header.count != static_cast<uint64_t>(count)) {
-            throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "cache file \"" + checked + "\" changed while it was read");
+            throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "cache file \"" + payload.path() + "\" changed while it was read");
         }
         CacheRelationWriter writer(relation, dim);
-        load_from_file(reader, writer);
+        load_from_file(payload.reader(), writer);
+        payload.verify();  // before anything is returned: a mismatch rolls the rows back
         return Int64GetDatum(static_cast<int64>(writer.finish()));
     });
 }

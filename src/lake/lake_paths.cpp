@@ -1,9 +1,6 @@
 // Checks of server paths against rulake.allowed_dirs (see lake_paths.hpp).
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstdlib>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +8,7 @@
 #include "rulake/core/error.hpp"
 #include "rulake/core/file_names.hpp"
 #include "rulake/core/posix_file.hpp"
+#include "rulake/core/directory_handle.hpp"
 #include "lake_paths.hpp"
 #include "lake_settings.hpp"
 #include "rulake/pg/boundary.hpp"
@@ -53,27 +51,23 @@ std::string allowed_directory(const std::string& path, bool create_leaf) {
         core::validate_file_name(leaf);
         const std::optional<std::string> parent = core::resolve_within_roots(roots, core::directory_of(trimmed));
         if (!parent) throw_outside(path);
-        const std::string created = core::join_file_name(*parent, leaf);
-        if (::mkdir(created.c_str(), 0700) != 0 && errno != EEXIST) {
-            core::throw_io_error("create", "directory", created, errno);
-        }
+        core::DirectoryHandle::open_canonical(*parent).make_subdirectory(leaf);
     }
     const std::optional<std::string> resolved = core::resolve_within_roots(roots, path);
     if (!resolved) throw_outside(path);
     return *resolved;
 }
 
+core::DirectoryHandle open_allowed_directory(const std::string& path, bool create_leaf) {
+    return core::DirectoryHandle::open_canonical(allowed_directory(path, create_leaf));
+}
+
+core::OpenedFile open_file_in_directory(const std::string& root, const std::string& name, const char* what) {
+    return open_allowed_directory(root, false).open_file(name, what);
+}
+
 std::string file_in_directory(const std::string& root, const std::string& name, const char* what) {
-    const std::string directory = allowed_directory(root, false);
-    const std::string path = core::join_file_name(directory, name);  // validates name
-    std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
-    if (!resolved) core::throw_io_error("open", what, path, errno);
-    if (!core::path_is_within(directory, resolved.get())) {
-        throw SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                       std::string(what) + " \"" + path + "\" resolves to a path outside its directory",
-                       "It resolves to \"" + std::string(resolved.get()) + "\".");
-    }
-    return resolved.get();
+    return open_file_in_directory(root, name, what).path;
 }
 
 }  // namespace rulake::lake

@@ -3,7 +3,10 @@
 #     caches hold the same witness, 'invalidated' once the file changed and the first cluster
 #     published its new cache, 'bundle_missing' for a directory without a bundle;
 #   * save_cache on one cluster -> warm_from_dir on the other, whose backend holds none of the data
-#     (an empty table): the same search results, the cache installed from the file.
+#     (an empty table): the same search results, the cache installed from the file;
+#   * a saved directory whose payload was replaced by another cache's (same dimension, seed, rerank
+#     factor and size) is refused; a save interrupted between payload and sidecar leaves the previous
+#     pair, which still installs the previous rows; a completed save removes the previous payload.
 use strict;
 use warnings;
 
@@ -81,10 +84,15 @@ is($node_b->safe_psql('postgres', "SELECT invalidations FROM rulake.collection_s
 	'B counted the invalidation');
 
 # ---- warm restart: save on A, install on B without touching B's backend -----------------------------
-my $rows = join(",\n", map {
-	my $i = $_;
-	"($i, '[" . join(',', map { sprintf('%.4f', sin($i * 0.7 + $_) ) } 1 .. 16) . "]')"
-} 1 .. 2000);
+# VALUES rows (id, vector(16)) for ids 1 .. 2000, component d of row i being $component->(i, d).
+sub vector_rows {
+	my ($component) = @_;
+	return join(",\n", map {
+		my $i = $_;
+		"($i, '[" . join(',', map { sprintf('%.4f', $component->($i, $_)) } 1 .. 16) . "]')"
+	} 1 .. 2000);
+}
+my $rows = vector_rows(sub { sin($_[0] * 0.7 + $_[1]) });
 $node_a->safe_psql('postgres', qq{
 	CREATE TABLE items (id bigint, embedding vector(16));
 	INSERT INTO items VALUES $rows;
@@ -102,7 +110,9 @@ my $queries = "SELECT q, s.id, round(s.distance::numeric, 6) FROM generate_serie
 	ORDER BY 1, 3, 2";
 my $results_a = $node_a->safe_psql('postgres', $queries);
 is($node_a->safe_psql('postgres', "SELECT rulake.save_cache('items', '$shared/saved')"), '2000', 'A saved 2000 rows');
-ok(-f "$shared/saved/cache.rbpx" && -f "$shared/saved/table.rulake.json", 'cache.rbpx and its sidecar are there');
+my $witness_items = $node_a->safe_psql('postgres', "SELECT witness FROM rulake.collections WHERE name = 'items'");
+my $payload_w1 = 'cache-' . substr($witness_items, 0, 16) . '.rbpx';
+ok(-f "$shared/saved/$payload_w1" && -f "$shared/saved/table.rulake.json", 'the payload, named after the witness, and its sidecar are there');
 
 is($node_b->safe_psql('postgres', 'SELECT count(*) FROM items'), '0', "B's backend holds none of the data");
 is($node_b->safe_psql('postgres', "SELECT rulake.warm_from_dir('items', '$shared/saved')"), '2000', 'B installed 2000 rows');
@@ -119,6 +129,60 @@ is($node_b->safe_psql('postgres', "SELECT warm_installs FROM rulake.collection_s
 # The saved cache survives a restart of B (cache relations are ordinary tables).
 $node_b->restart;
 is($node_b->safe_psql('postgres', $queries), $results_a, 'B answers the same after a restart');
+
+# ---- payloads that are not the sidecar's ------------------------------------------------------------
+# Copies every file of directory $from into directory $to (created if needed), keeping the names.
+sub copy_files {
+	my ($from, $to) = @_;
+	mkdir $to unless -d $to;
+	for my $file (glob("$from/*")) {
+		my ($name) = $file =~ m{([^/]+)$};
+		copy($file, "$to/$name") or die "copy $file: $!";
+	}
+}
+
+# Another cache with the same dimension, seed, rerank factor and row count: a payload of the same size.
+my $other_rows = vector_rows(sub { cos($_[0] * 0.3 + $_[1]) });
+$node_a->safe_psql('postgres', qq{
+	CREATE TABLE others (id bigint, embedding vector(16));
+	INSERT INTO others VALUES $other_rows;
+	SELECT rulake.create_collection('others', 'db', 'others');
+	SELECT rulake.refresh('others');
+});
+is($node_a->safe_psql('postgres', "SELECT rulake.save_cache('others', '$shared/others')"), '2000', 'A saved another cache');
+copy_files("$shared/saved", "$shared/mixed");
+my @saved_payloads = map { m{([^/]+)$} } glob("$shared/saved/*.rbpx");
+my @other_payloads = map { m{([^/]+)$} } glob("$shared/others/*.rbpx");
+is(scalar(@saved_payloads) . ' ' . scalar(@other_payloads), '1 1', 'one payload in each saved directory');
+copy("$shared/others/$other_payloads[0]", "$shared/mixed/$saved_payloads[0]") or die "copy: $!";
+is(-s "$shared/mixed/$saved_payloads[0]", -s "$shared/saved/$saved_payloads[0]", 'the replaced payload has the same size');
+
+$node_b->safe_psql('postgres', "SELECT rulake.invalidate('items')");
+my ($ret, $out, $err) = $node_b->psql('postgres', "SELECT rulake.warm_from_dir('items', '$shared/mixed')");
+isnt($ret, 0, 'B: warm_from_dir refuses a payload that is not the sidecar\'s');
+like($err, qr/cache file ".*" does not match its bundle/, 'B: ... as data corruption');
+is($node_b->safe_psql('postgres', "SELECT witness IS NULL FROM rulake.collections WHERE name = 'items'"), 't',
+	'B: nothing was installed');
+
+# A save of a newer cache into the same directory stops after the payload (simulated: the payload of a
+# complete save elsewhere is copied in, the sidecar is not).
+$node_a->safe_psql('postgres', "INSERT INTO items VALUES (90001, '[" . join(',', (0.5) x 16) . "]')");
+is($node_a->safe_psql('postgres', "SELECT count(*) FROM rulake.search('items', '[" . join(',', (0.5) x 16) . "]', 1) WHERE id = 90001"),
+	'1', 'A: the cache holds the new row');
+is($node_a->safe_psql('postgres', "SELECT rulake.save_cache('items', '$shared/next')"), '2001', 'A saved the newer cache elsewhere');
+for my $name (map { m{([^/]+)$} } glob("$shared/next/*.rbpx")) {
+	copy("$shared/next/$name", "$shared/saved/$name") or die "copy: $!";
+}
+is($node_b->safe_psql('postgres', "SELECT rulake.warm_from_dir('items', '$shared/saved')"), '2000',
+	'B: the interrupted directory still installs the previous cache');
+is($node_b->safe_psql('postgres', $queries), $results_a, 'B: ... with the previous rows');
+
+# A completed save replaces the pair and removes the previous payload.
+is($node_a->safe_psql('postgres', "SELECT rulake.save_cache('items', '$shared/saved')"), '2001', 'A saved the newer cache');
+my $witness_items2 = $node_a->safe_psql('postgres', "SELECT witness FROM rulake.collections WHERE name = 'items'");
+is(join(' ', sort map { m{([^/]+)$} } glob("$shared/saved/*")),
+	'cache-' . substr($witness_items2, 0, 16) . '.rbpx table.rulake.json', 'only the new payload and its sidecar remain');
+is($node_b->safe_psql('postgres', "SELECT rulake.warm_from_dir('items', '$shared/saved')"), '2001', 'B installs the newer cache');
 
 $_->stop for @nodes;
 done_testing();

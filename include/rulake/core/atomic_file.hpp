@@ -11,15 +11,20 @@
 #include <string_view>
 #include <vector>
 
+#include "rulake/core/directory_handle.hpp"
 #include "rulake/core/posix_file.hpp"
 
 namespace rulake::core {
 
 class AtomicFileWriter {
   public:
-    // Creates the temporary file beside target_path (mode 0644 before the umask). `what` names the
-    // file kind in error messages ("bundle file", "ruvec1 file"). Throws Io.
-    AtomicFileWriter(std::string target_path, std::string what);
+    // Creates the temporary file in directory dir (mode 0644 before the umask), to replace entry
+    // name of dir (a valid file name). Everything happens relative to dir's descriptor (the writer
+    // keeps its own): the temporary file is created exclusively, never through a symbolic link, and
+    // renamed inside dir. `what` names the file kind in error messages ("bundle file"). Throws Io.
+    AtomicFileWriter(const DirectoryHandle& dir, std::string_view name, std::string what);
+    // The same for the file at target_path, whose directory is opened following symbolic links.
+    AtomicFileWriter(const std::string& target_path, std::string what);
     // Removes the temporary file unless commit() succeeded.
     ~AtomicFileWriter();
     AtomicFileWriter(const AtomicFileWriter&) = delete;
@@ -31,6 +36,9 @@ class AtomicFileWriter {
     // Overwrites bytes already appended at offset (e.g. a header count known only at the end).
     void overwrite_at(uint64_t offset, const void* data, size_t size);
     uint64_t size() const { return written_ + buffer_.size(); }
+    // SHAKE-256 (32 bytes, lowercase hex) of everything written so far, read back from the temporary
+    // file (so overwrite_at() is included). Call before commit().
+    std::string shake256_hex();
 
     // Flushes, fsyncs, renames the temporary file over the target and fsyncs the directory. After a
     // failure the temporary file is removed by the destructor and the target is untouched.
@@ -42,14 +50,17 @@ class AtomicFileWriter {
   private:
     void flush();
 
-    std::string target_path_, what_, temp_path_;
+    DirectoryHandle dir_;
+    std::string name_, what_, temp_name_, target_path_, temp_path_;
     UniqueFd fd_;
     std::vector<unsigned char> buffer_;
     uint64_t written_ = 0;
     bool committed_ = false;
 };
 
-// Replaces target_path by content through an AtomicFileWriter.
+// Replaces entry name of dir (or the file at target_path) by content through an AtomicFileWriter.
+void write_file_atomically(const DirectoryHandle& dir, std::string_view name, std::string_view content,
+                           const std::string& what);
 void write_file_atomically(const std::string& target_path, std::string_view content, const std::string& what);
 
 // True if name has the form of an AtomicFileWriter temporary file.

@@ -66,9 +66,6 @@ void write_all_at(int fd, const void* data, size_t size, uint64_t offset, std::s
 
 // fsync of an open file; throws Io on failure.
 void sync_file(int fd, std::string_view what, const std::string& path);
-// Opens directory dir and fsyncs it, so that a rename or create inside it is durable. Filesystems that
-// cannot fsync directories (EINVAL) are accepted, as Postgres does.
-void sync_directory(const std::string& dir);
 
 // The directory part of path ("." if it has none) and the last component.
 std::string directory_of(const std::string& path);

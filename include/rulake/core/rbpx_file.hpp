@@ -34,6 +34,7 @@
 #include <string>
 
 #include "rulake/core/atomic_file.hpp"
+#include "rulake/core/directory_handle.hpp"
 #include "rulake/core/rotation.hpp"
 #include "rulake/core/vector_record_stream.hpp"
 
@@ -66,7 +67,14 @@ RbpxHeader parse_rbpx_header(const unsigned char* bytes, size_t available, uint6
 // Streams the entries of a version 1 or 2 file (ids widened to u64).
 class RbpxReader {
   public:
+    // Reads the file at path (following symbolic links) or an already opened file.
     explicit RbpxReader(const std::string& path);
+    explicit RbpxReader(OpenedFile file);
+
+    // Computes the SHAKE-256 digest of the whole file while its entries are read (see
+    // VectorRecordStream::track_digest); digest_hex() once every entry was read.
+    void track_digest() { stream_->track_digest(header_bytes_); }
+    std::string digest_hex() { return stream_->digest_hex(); }
 
     const RbpxHeader& header() const { return header_; }
     uint64_t count() const { return header_.count; }
@@ -77,6 +85,7 @@ class RbpxReader {
 
   private:
     RbpxHeader header_;
+    std::string header_bytes_;  // the file's header as read
     std::unique_ptr<VectorRecordStream> stream_;
 };
 
@@ -86,21 +95,30 @@ VectorBatch read_rbpx_file(const std::string& path, RbpxHeader* header_out = nul
 // Writes a version 2 file crash-safely (temporary file, commit() renames it into place).
 class RbpxWriter {
   public:
-    // Throws InvalidArgument for dim outside 1..8192 or rerank_factor above 1024.
+    // Writes entry name of dir (or the file at path). Throws InvalidArgument for dim outside 1..8192 or
+    // rerank_factor above 1024.
+    RbpxWriter(const DirectoryHandle& dir, std::string_view name, uint32_t dim, uint64_t rotation_seed,
+               uint32_t rerank_factor, RotationKind rotation_kind);
     RbpxWriter(const std::string& path, uint32_t dim, uint64_t rotation_seed, uint32_t rerank_factor,
                RotationKind rotation_kind);
 
     // Appends one entry. Throws InvalidArgument for a non-finite component, Limit beyond 100,000,000.
     void append(uint64_t id, const float* vector);
+    // Fills in the count, takes the size and SHAKE-256 digest of the finished file (file_bytes(),
+    // shake256_hex()) and renames it into place.
     void commit();
 
     uint64_t count() const { return count_; }
+    uint64_t file_bytes() const { return file_bytes_; }
+    const std::string& shake256_hex() const { return shake256_hex_; }
 
   private:
     AtomicFileWriter out_;
     uint32_t dim_;
     uint64_t count_ = 0;
     std::string record_;
+    uint64_t file_bytes_ = 0;
+    std::string shake256_hex_;
 };
 
 }  // namespace rulake::core

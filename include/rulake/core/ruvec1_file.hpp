@@ -15,6 +15,7 @@
 #include <string>
 
 #include "rulake/core/atomic_file.hpp"
+#include "rulake/core/directory_handle.hpp"
 #include "rulake/core/vector_record_stream.hpp"
 
 namespace rulake::core {
@@ -36,8 +37,10 @@ Ruvec1Header parse_ruvec1_header(const unsigned char (&bytes)[kRuvec1HeaderBytes
 // is opened, before anything is allocated; values are checked (finite) as they are read.
 class Ruvec1Reader {
   public:
-    // Throws Io (cannot open or read), Corrupted, Limit; see parse_ruvec1_header().
+    // Reads the file at path (following symbolic links) or an already opened file. Throws Io (cannot
+    // open or read), Corrupted, Limit; see parse_ruvec1_header().
     explicit Ruvec1Reader(const std::string& path);
+    explicit Ruvec1Reader(OpenedFile file);
 
     uint64_t count() const { return stream_->count(); }
     uint32_t dim() const { return stream_->dim(); }

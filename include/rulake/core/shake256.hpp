@@ -10,6 +10,9 @@ struct evp_md_ctx_st;
 
 namespace rulake::core {
 
+// The output length rulake uses for digests of whole files (as for witnesses): 32 bytes.
+inline constexpr size_t kFileDigestBytes = 32;
+
 // One SHAKE-256 computation: update() any number of times, then finish() once. Owns its EVP context
 // (freed by the destructor). Throws core::Error(Internal) if OpenSSL fails, and on use after finish().
 class Shake256 {
@@ -23,6 +26,8 @@ class Shake256 {
     void update(std::string_view bytes) { update(bytes.data(), bytes.size()); }
     // Writes the first out_size bytes of the output stream to out. The object is spent afterwards.
     void finish(void* out, size_t out_size);
+    // The first out_size bytes as lowercase hex; the object is spent afterwards.
+    std::string finish_hex(size_t out_size);
 
   private:
     ::evp_md_ctx_st* ctx_;

@@ -6,10 +6,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rulake/core/posix_file.hpp"
+#include "rulake/core/shake256.hpp"
 
 namespace rulake::core {
 
@@ -45,6 +48,14 @@ class VectorRecordStream {
     // a file that ends early (it shrank after it was opened), Io for read errors.
     size_t next(VectorBatch& batch, size_t max_records);
 
+    // Feeds prefix (the file's bytes before data_offset) and then every record this stream reads to a
+    // SHAKE-256 digest, so that a file is checked in the same pass that loads it. Call before the
+    // first next(); digest_hex() gives the digest of the whole file once every record was read.
+    void track_digest(std::string_view prefix);
+    // kFileDigestBytes of SHAKE-256 as lowercase hex. Throws Internal unless track_digest() was called
+    // and every record was read.
+    std::string digest_hex();
+
     uint64_t count() const { return layout_.count; }
     uint32_t dim() const { return layout_.dim; }
     uint64_t records_read() const { return next_record_; }
@@ -58,6 +69,7 @@ class VectorRecordStream {
     Layout layout_;
     uint64_t next_record_ = 0;
     std::vector<unsigned char> buffer_;
+    std::unique_ptr<Shake256> digest_;
 };
 
 }  // namespace rulake::core
