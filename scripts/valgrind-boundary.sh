@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Leak check of the C++ / Postgres error boundary: runs a single-user backend under
 # `valgrind --leak-check=full`, calls rulake.boundary_selftest() so that hundreds of Postgres and
-# core errors unwind live C++ objects (each owning heap memory), and fails if any leak record's
-# allocation stack passes through rulake's code. Postgres' own allocations (memory contexts that
-# are never freed at exit, and the like) are noise here and are ignored; a skipped C++ destructor
+# core errors and C++ exceptions thrown under pg_call unwind live C++ objects (each owning heap
+# memory), and fails if any leak record's allocation stack passes through rulake's code. Postgres'
+# own allocations (memory contexts that are never freed at exit, and the like) are noise here and
+# are ignored; a skipped C++ destructor
 # shows up as a "definitely lost" block allocated under rulake's frames.
 #
 # Needs the extension installed in the server (scripts/test.sh does that first). Environment:
@@ -38,7 +39,10 @@ as_pg() { as_postgres / "$1"; }
     echo "SELECT rulake.boundary_selftest('pg_error');"
     echo "SELECT rulake.boundary_selftest('core_error');"
   done
-  for kind in pg_error core_error; do
+  # A C++ exception thrown under pg_call, then caught by glue code: the error stacks must be restored
+  # (0), or the errors that follow jump into a dead frame.
+  echo "SELECT rulake.boundary_selftest('cpp_in_pg_call') AS dangling_error_stacks;"
+  for kind in pg_error core_error bad_alloc_in_pg_call; do
     echo "DO \$\$ BEGIN FOR i IN 1..$rounds LOOP BEGIN PERFORM rulake.boundary_selftest('$kind'); EXCEPTION WHEN OTHERS THEN NULL; END; END LOOP; END \$\$;"
   done
   echo "SELECT rulake.boundary_selftest('nonsense');"
@@ -49,7 +53,7 @@ as_pg "'$bindir/initdb' -D '$work/data' -A trust --no-sync --no-locale -E UTF8" 
   || { cat "$work/initdb.log"; exit 1; }
 chown -R postgres:postgres "$work" 2>/dev/null || true
 
-echo "running $((40 + 2 * rounds + 1)) guarded errors in a single-user backend under valgrind"
+echo "running $((40 + 3 * rounds + 1)) guarded errors in a single-user backend under valgrind"
 as_pg "valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=none \
         --num-callers=50 --log-file='$work/valgrind.log' \
         '$bindir/postgres' --single -D '$work/data' -c shared_buffers=16MB postgres \
@@ -61,6 +65,9 @@ live=$(grep -Eo 'live_probes = "[0-9-]+"' "$work/backend.log" | grep -Eo '[0-9-]
 if [ "$live" != 0 ]; then
   echo "the self-test session did not finish with 0 live probe objects (live: ${live:-none})"
   grep -A3 'live_probes' "$work/backend.log" | tail -n 8; problems=1
+fi
+if ! grep -q 'dangling_error_stacks = "0"' "$work/backend.log"; then
+  echo "pg_call did not restore the error stacks after a C++ exception"; problems=1
 fi
 # Each top-level error is printed by the backend (those caught inside the DO blocks are not).
 errors=$(grep -c 'ERROR:  boundary self-test: \(postgres\|core\) error' "$work/backend.log" || true)

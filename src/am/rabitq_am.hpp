@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "rulake/core/chain_bound.hpp"
 #include "rulake/core/metric.hpp"
 #include "rulake/core/rotation.hpp"
 #include "rulake/pg/boundary.hpp"
@@ -105,6 +106,10 @@ void read_metapage(Relation index, RabitqMetaData* out);
 
 // Raises ERRCODE_INDEX_CORRUPTED naming the index, with what as the detail.
 [[noreturn]] void throw_corrupted(Relation index, const std::string& what);
+// One step of a walk along a page chain onto `block`: checks for interrupts, and raises an index
+// corruption error (REINDEX hint) when the block lies past the end of the relation or the walk has
+// taken more steps than the relation has blocks (a cycle). Plain Postgres code: run it under pg_call.
+void enter_chain_block(Relation index, core::ChainBound* bound, BlockNumber block);
 // Checks that page (at block) is one of our pages of the given kind, else throw_corrupted.
 void check_page(Relation index, Page page, BlockNumber block, PageKind kind);
 

@@ -75,7 +75,9 @@ void append_to_list(Relation index, const RabitqMetaData* meta, uint32 list, boo
     BlockNumber tail = vectors ? current->vector_tail : current->tail;
     UnlockReleaseBuffer(directory);
 
+    core::ChainBound bound;
     for (;;) {
+        enter_chain_block(index, &bound, tail);
         Buffer buffer = ReadBuffer(index, tail);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
         Page page = BufferGetPage(buffer);

@@ -179,6 +179,18 @@ void read_metapage(Relation index, RabitqMetaData* out) {
              : out->vectors_per_page != 0) ||
         out->records_per_page == 0 || out->records_per_page * static_cast<size_t>(out->record_stride) > kPageUsableBytes)
         throw_corrupted(index, "The metapage holds inconsistent sizes.");
+    // The counts size the allocations of load_index_data: they must fit in the pages the metapage
+    // names, and those pages in the relation, so a corrupted count cannot ask for more memory than
+    // the index file holds.
+    const uint64 blocks = pg::pg_call([&] { return RelationGetNumberOfBlocks(index); });
+    const uint64 centroid_floats = static_cast<uint64>(out->list_count) * (uint64{out->dim} + out->code_bits);
+    if (out->list_count > static_cast<uint32>(kMaxLists) || out->centroid_start == kMetaBlock ||
+        out->directory_start == kMetaBlock || uint64{out->centroid_start} + out->centroid_pages > blocks ||
+        uint64{out->directory_start} + out->directory_pages > blocks ||
+        uint64{out->centroid_pages} * kCentroidFloatsPerPage < centroid_floats ||
+        uint64{out->directory_pages} * kDirectoryEntriesPerPage < out->list_count)
+        throw_corrupted(index, "The metapage's list count or page ranges do not fit in the index (" +
+                                   std::to_string(blocks) + " blocks).");
 }
 
 const RabitqMetaData& cached_metapage(Relation index) {

@@ -18,17 +18,9 @@ extern "C" {
 
 // Support function 1 of vector_l2_ops, vector_ip_ops and vector_cosine_ops: the metric the opclass
 // orders by, as the core's Metric code.
-RULAKE_FUNCTION(rabitq_metric_l2) {
-    return rulake::pg::guard_entry([&]() -> Datum { PG_RETURN_INT32(static_cast<int32>(rulake::core::Metric::L2)); });
-}
-RULAKE_FUNCTION(rabitq_metric_ip) {
-    return rulake::pg::guard_entry(
-        [&]() -> Datum { PG_RETURN_INT32(static_cast<int32>(rulake::core::Metric::InnerProduct)); });
-}
-RULAKE_FUNCTION(rabitq_metric_cosine) {
-    return rulake::pg::guard_entry(
-        [&]() -> Datum { PG_RETURN_INT32(static_cast<int32>(rulake::core::Metric::Cosine)); });
-}
+RULAKE_FUNCTION(rabitq_metric_l2) { PG_RETURN_INT32(static_cast<int32>(rulake::core::Metric::L2)); }
+RULAKE_FUNCTION(rabitq_metric_ip) { PG_RETURN_INT32(static_cast<int32>(rulake::core::Metric::InnerProduct)); }
+RULAKE_FUNCTION(rabitq_metric_cosine) { PG_RETURN_INT32(static_cast<int32>(rulake::core::Metric::Cosine)); }
 
 namespace rulake::am {
 

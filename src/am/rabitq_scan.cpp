@@ -297,9 +297,10 @@ class ScanState {
         for (size_t i = 0; i < count && lists_probed_ < list_order_.size(); ++i) {
             uint32 list = list_order_[lists_probed_++];
             query_->set_list(data_->centroid(list), data_->rotated_centroid(list));
+            core::ChainBound bound;
             for (BlockNumber block = data_->list_heads[list]; block != InvalidBlockNumber;) {
                 Buffer buffer = pg::pg_call([&] {
-                    CHECK_FOR_INTERRUPTS();
+                    enter_chain_block(index_, &bound, block);
                     Buffer b = ReadBuffer(index_, block);
                     LockBuffer(b, BUFFER_LOCK_SHARE);
                     return b;

@@ -88,8 +88,10 @@ ListVacuumResult vacuum_list(IndexVacuumInfo* info, const RabitqMetaData* meta, 
     // previous: the locked page before `block` in the chain (InvalidBuffer at the head).
     Buffer previous = InvalidBuffer;
     BlockNumber block = head;
+    core::ChainBound bound;
     while (block != InvalidBlockNumber) {
         vacuum_delay_point();
+        enter_chain_block(index, &bound, block);
         Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
         check_data_page(index, meta, buffer);
@@ -164,6 +166,8 @@ void update_directory(Relation index, const RabitqMetaData* meta, uint32 list, u
 uint32 tail_count(Relation index, BlockNumber tail) {
     uint32 count = 0;
     {
+        core::ChainBound bound;
+        enter_chain_block(index, &bound, tail);  // a corrupted tail must not be P_NEW (InvalidBlockNumber)
         Buffer buffer = ReadBuffer(index, tail);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);

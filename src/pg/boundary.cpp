@@ -68,10 +68,9 @@ void raise(const PendingError& pending) {
     pg_unreachable();
 }
 
-ErrorData* take_error(const SavedErrorState& saved) noexcept {
-    PG_exception_stack = saved.exception_stack;
-    error_context_stack = saved.context_stack;
-    MemoryContextSwitchTo(saved.memory_context);
+ErrorData* take_error(const ErrorStackRestore& saved, MemoryContext memory_context) noexcept {
+    saved.restore();
+    MemoryContextSwitchTo(memory_context);
     ErrorData* data = CopyErrorData();
     FlushErrorState();
     return data;

@@ -65,61 +65,55 @@ double* values_of(ArrayType* state) { return reinterpret_cast<double*>(ARR_DATA_
 
 // vector_accum(float8[], vector) -> float8[]: adds one row.
 RULAKE_FUNCTION(rulake_vector_accum) {
-    return pg::guard_entry([&]() -> Datum {
-        ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
-        pg::VectorDatum* v = PG_GETARG_VECTOR_P(1);
-        double* values = state_values(state, "vector_accum");
-        long dims = state_dims(state);
-        ArrayType* next;
-        if (dims == 0) {  // the first row fixes the dimensions
-            next = new_state(v->dim);
-        } else {
-            core::check_expected_dim(static_cast<int32>(dims), v->dim);
-            next = writable_state(fcinfo, state);
-        }
-        double* sums = values_of(next);
-        sums[0] = values[0] + 1.0;
-        core::accumulate(sums + 1, v->x, static_cast<size_t>(v->dim));
-        PG_RETURN_ARRAYTYPE_P(next);
-    });
+    ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
+    pg::VectorDatum* v = PG_GETARG_VECTOR_P(1);
+    double* values = state_values(state, "vector_accum");
+    long dims = state_dims(state);
+    ArrayType* next;
+    if (dims == 0) {  // the first row fixes the dimensions
+        next = new_state(v->dim);
+    } else {
+        core::check_expected_dim(static_cast<int32>(dims), v->dim);
+        next = writable_state(fcinfo, state);
+    }
+    double* sums = values_of(next);
+    sums[0] = values[0] + 1.0;
+    core::accumulate(sums + 1, v->x, static_cast<size_t>(v->dim));
+    PG_RETURN_ARRAYTYPE_P(next);
 }
 
 // vector_combine(float8[], float8[]) -> float8[]: merges two partial states (parallel aggregation).
 // An empty state (count 0) contributes nothing, so two empty states give an empty state.
 RULAKE_FUNCTION(rulake_vector_combine) {
-    return pg::guard_entry([&]() -> Datum {
-        ArrayType* state1 = PG_GETARG_ARRAYTYPE_P(0);
-        ArrayType* state2 = PG_GETARG_ARRAYTYPE_P(1);
-        double* values1 = state_values(state1, "vector_combine");
-        double* values2 = state_values(state2, "vector_combine");
-        if (values1[0] == 0.0 || values2[0] == 0.0) {
-            // Returning an argument is allowed; inside an aggregate Postgres copies state2 into its own
-            // memory context when it becomes the state.
-            ArrayType* kept = values1[0] == 0.0 ? state2 : state1;
-            if (state_dims(kept) > core::kVectorMaxDim) core::check_vector_dim(state_dims(kept));
-            PG_RETURN_ARRAYTYPE_P(kept);
-        }
-        long dims = state_dims(state1);
-        if (dims > core::kVectorMaxDim) core::check_vector_dim(dims);
-        core::check_expected_dim(static_cast<int32>(dims), state_dims(state2));
-        ArrayType* next = writable_state(fcinfo, state1);
-        double* sums = values_of(next);
-        sums[0] = values1[0] + values2[0];
-        core::accumulate(sums + 1, values2 + 1, static_cast<size_t>(dims));
-        PG_RETURN_ARRAYTYPE_P(next);
-    });
+    ArrayType* state1 = PG_GETARG_ARRAYTYPE_P(0);
+    ArrayType* state2 = PG_GETARG_ARRAYTYPE_P(1);
+    double* values1 = state_values(state1, "vector_combine");
+    double* values2 = state_values(state2, "vector_combine");
+    if (values1[0] == 0.0 || values2[0] == 0.0) {
+        // Returning an argument is allowed; inside an aggregate Postgres copies state2 into its own
+        // memory context when it becomes the state.
+        ArrayType* kept = values1[0] == 0.0 ? state2 : state1;
+        if (state_dims(kept) > core::kVectorMaxDim) core::check_vector_dim(state_dims(kept));
+        PG_RETURN_ARRAYTYPE_P(kept);
+    }
+    long dims = state_dims(state1);
+    if (dims > core::kVectorMaxDim) core::check_vector_dim(dims);
+    core::check_expected_dim(static_cast<int32>(dims), state_dims(state2));
+    ArrayType* next = writable_state(fcinfo, state1);
+    double* sums = values_of(next);
+    sums[0] = values1[0] + values2[0];
+    core::accumulate(sums + 1, values2 + 1, static_cast<size_t>(dims));
+    PG_RETURN_ARRAYTYPE_P(next);
 }
 
 // vector_avg(float8[]) -> vector: sums / count, or NULL when no row was aggregated.
 RULAKE_FUNCTION(rulake_vector_avg) {
-    return pg::guard_entry([&]() -> Datum {
-        ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
-        double* values = state_values(state, "vector_avg");
-        if (values[0] == 0.0) PG_RETURN_NULL();
-        long dims = state_dims(state);
-        core::check_vector_dim(dims);
-        pg::VectorDatum* result = pg::new_vector(static_cast<size_t>(dims));
-        core::average(values + 1, values[0], result->x, static_cast<size_t>(dims));
-        PG_RETURN_VECTOR_P(result);
-    });
+    ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
+    double* values = state_values(state, "vector_avg");
+    if (values[0] == 0.0) PG_RETURN_NULL();
+    long dims = state_dims(state);
+    core::check_vector_dim(dims);
+    pg::VectorDatum* result = pg::new_vector(static_cast<size_t>(dims));
+    core::average(values + 1, values[0], result->x, static_cast<size_t>(dims));
+    PG_RETURN_VECTOR_P(result);
 }

@@ -23,24 +23,10 @@ int compare_arguments(FunctionCallInfo fcinfo) {
 }  // namespace
 
 // The comparisons cannot throw; the guard is kept for uniformity (it costs nothing when nothing throws).
-RULAKE_FUNCTION(rulake_vector_cmp) {
-    return pg::guard_entry([&]() -> Datum { PG_RETURN_INT32(compare_arguments(fcinfo)); });
-}
-RULAKE_FUNCTION(rulake_vector_lt) {
-    return pg::guard_entry([&]() -> Datum { PG_RETURN_BOOL(compare_arguments(fcinfo) < 0); });
-}
-RULAKE_FUNCTION(rulake_vector_le) {
-    return pg::guard_entry([&]() -> Datum { PG_RETURN_BOOL(compare_arguments(fcinfo) <= 0); });
-}
-RULAKE_FUNCTION(rulake_vector_eq) {
-    return pg::guard_entry([&]() -> Datum { PG_RETURN_BOOL(compare_arguments(fcinfo) == 0); });
-}
-RULAKE_FUNCTION(rulake_vector_ne) {
-    return pg::guard_entry([&]() -> Datum { PG_RETURN_BOOL(compare_arguments(fcinfo) != 0); });
-}
-RULAKE_FUNCTION(rulake_vector_ge) {
-    return pg::guard_entry([&]() -> Datum { PG_RETURN_BOOL(compare_arguments(fcinfo) >= 0); });
-}
-RULAKE_FUNCTION(rulake_vector_gt) {
-    return pg::guard_entry([&]() -> Datum { PG_RETURN_BOOL(compare_arguments(fcinfo) > 0); });
-}
+RULAKE_FUNCTION(rulake_vector_cmp) { PG_RETURN_INT32(compare_arguments(fcinfo)); }
+RULAKE_FUNCTION(rulake_vector_lt) { PG_RETURN_BOOL(compare_arguments(fcinfo) < 0); }
+RULAKE_FUNCTION(rulake_vector_le) { PG_RETURN_BOOL(compare_arguments(fcinfo) <= 0); }
+RULAKE_FUNCTION(rulake_vector_eq) { PG_RETURN_BOOL(compare_arguments(fcinfo) == 0); }
+RULAKE_FUNCTION(rulake_vector_ne) { PG_RETURN_BOOL(compare_arguments(fcinfo) != 0); }
+RULAKE_FUNCTION(rulake_vector_ge) { PG_RETURN_BOOL(compare_arguments(fcinfo) >= 0); }
+RULAKE_FUNCTION(rulake_vector_gt) { PG_RETURN_BOOL(compare_arguments(fcinfo) > 0); }

@@ -18,16 +18,15 @@ namespace {
 using DistanceFn = double (*)(const float*, const float*, size_t);
 
 // The body shared by every distance function: both arguments, same dimensions, one float8 result.
+// Called from entry points only (it relies on their guard).
 Datum distance_between_arguments(FunctionCallInfo fcinfo, DistanceFn distance) {
-    return pg::guard_entry([&]() -> Datum {
-        pg::VectorDatum* a = PG_GETARG_VECTOR_P(0);
-        pg::VectorDatum* b = PG_GETARG_VECTOR_P(1);
-        core::check_same_dims(a->dim, b->dim);
-        double result = distance(a->x, b->x, static_cast<size_t>(a->dim));
-        PG_FREE_IF_COPY(a, 0);
-        PG_FREE_IF_COPY(b, 1);
-        PG_RETURN_FLOAT8(result);
-    });
+    pg::VectorDatum* a = PG_GETARG_VECTOR_P(0);
+    pg::VectorDatum* b = PG_GETARG_VECTOR_P(1);
+    core::check_same_dims(a->dim, b->dim);
+    double result = distance(a->x, b->x, static_cast<size_t>(a->dim));
+    PG_FREE_IF_COPY(a, 0);
+    PG_FREE_IF_COPY(b, 1);
+    PG_RETURN_FLOAT8(result);
 }
 
 double inner_product(const float* a, const float* b, size_t n) { return -core::negative_inner_product(a, b, n); }

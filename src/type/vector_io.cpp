@@ -23,69 +23,61 @@ static_assert(pg::kVectorMaxDim == core::kVectorMaxDim, "one dimension limit");
 
 // vector_in(cstring, oid, typmod integer) -> vector
 RULAKE_FUNCTION(rulake_vector_in) {
-    return pg::guard_entry([&]() -> Datum {
-        const char* literal = PG_GETARG_CSTRING(0);
-        int32 typmod = PG_GETARG_INT32(2);
-        float values[core::kVectorMaxDim];  // 64 KiB of stack, like float4 array input's worst case
-        size_t dim = core::parse_vector_text(literal, values);
-        core::check_expected_dim(typmod, static_cast<long>(dim));
-        pg::VectorDatum* result = pg::new_vector(dim);
-        std::memcpy(result->x, values, dim * sizeof(float));
-        PG_RETURN_VECTOR_P(result);
-    });
+    const char* literal = PG_GETARG_CSTRING(0);
+    int32 typmod = PG_GETARG_INT32(2);
+    float values[core::kVectorMaxDim];  // 64 KiB of stack, like float4 array input's worst case
+    size_t dim = core::parse_vector_text(literal, values);
+    core::check_expected_dim(typmod, static_cast<long>(dim));
+    pg::VectorDatum* result = pg::new_vector(dim);
+    std::memcpy(result->x, values, dim * sizeof(float));
+    PG_RETURN_VECTOR_P(result);
 }
 
 // vector_out(vector) -> cstring
 RULAKE_FUNCTION(rulake_vector_out) {
-    return pg::guard_entry([&]() -> Datum {
-        pg::VectorDatum* v = PG_GETARG_VECTOR_P(0);
-        // Each element takes at most FLOAT_SHORTEST_DECIMAL_LEN - 1 characters plus a separator; add the
-        // brackets and the terminator.
-        char* text = static_cast<char*>(palloc(FLOAT_SHORTEST_DECIMAL_LEN * static_cast<size_t>(v->dim) + 2));
-        char* p = text;
-        *p++ = '[';
-        for (int i = 0; i < v->dim; ++i) {
-            if (i > 0) *p++ = ',';
-            p += float_to_shortest_decimal_bufn(v->x[i], p);
-        }
-        *p++ = ']';
-        *p = '\0';
-        PG_FREE_IF_COPY(v, 0);
-        PG_RETURN_CSTRING(text);
-    });
+    pg::VectorDatum* v = PG_GETARG_VECTOR_P(0);
+    // Each element takes at most FLOAT_SHORTEST_DECIMAL_LEN - 1 characters plus a separator; add the
+    // brackets and the terminator.
+    char* text = static_cast<char*>(palloc(FLOAT_SHORTEST_DECIMAL_LEN * static_cast<size_t>(v->dim) + 2));
+    char* p = text;
+    *p++ = '[';
+    for (int i = 0; i < v->dim; ++i) {
+        if (i > 0) *p++ = ',';
+        p += float_to_shortest_decimal_bufn(v->x[i], p);
+    }
+    *p++ = ']';
+    *p = '\0';
+    PG_FREE_IF_COPY(v, 0);
+    PG_RETURN_CSTRING(text);
 }
 
 // vector_recv(internal, oid, typmod integer) -> vector. Errors: pgvector's for the dimension count, the
 // type modifier, a non-zero unused field and non-finite elements; Postgres' own for a short message.
 RULAKE_FUNCTION(rulake_vector_recv) {
-    return pg::guard_entry([&]() -> Datum {
-        StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
-        int32 typmod = PG_GETARG_INT32(2);
-        auto dim = static_cast<int16>(pq_getmsgint(buf, sizeof(int16)));
-        auto unused = static_cast<int16>(pq_getmsgint(buf, sizeof(int16)));
-        core::check_vector_dim(dim);
-        core::check_expected_dim(typmod, dim);
-        if (unused != 0)
-            throw pg::SqlError(ERRCODE_DATA_EXCEPTION, "expected unused to be 0, not " + std::to_string(unused));
-        pg::VectorDatum* result = pg::new_vector(static_cast<size_t>(dim));
-        for (int i = 0; i < dim; ++i) {
-            result->x[i] = pq_getmsgfloat4(buf);
-            core::check_element(result->x[i]);
-        }
-        PG_RETURN_VECTOR_P(result);
-    });
+    StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    int32 typmod = PG_GETARG_INT32(2);
+    auto dim = static_cast<int16>(pq_getmsgint(buf, sizeof(int16)));
+    auto unused = static_cast<int16>(pq_getmsgint(buf, sizeof(int16)));
+    core::check_vector_dim(dim);
+    core::check_expected_dim(typmod, dim);
+    if (unused != 0)
+        throw pg::SqlError(ERRCODE_DATA_EXCEPTION, "expected unused to be 0, not " + std::to_string(unused));
+    pg::VectorDatum* result = pg::new_vector(static_cast<size_t>(dim));
+    for (int i = 0; i < dim; ++i) {
+        result->x[i] = pq_getmsgfloat4(buf);
+        core::check_element(result->x[i]);
+    }
+    PG_RETURN_VECTOR_P(result);
 }
 
 // vector_send(vector) -> bytea
 RULAKE_FUNCTION(rulake_vector_send) {
-    return pg::guard_entry([&]() -> Datum {
-        pg::VectorDatum* v = PG_GETARG_VECTOR_P(0);
-        StringInfoData buf;
-        pq_begintypsend(&buf);
-        pq_sendint16(&buf, static_cast<uint16>(v->dim));
-        pq_sendint16(&buf, static_cast<uint16>(v->unused));
-        for (int i = 0; i < v->dim; ++i) pq_sendfloat4(&buf, v->x[i]);
-        PG_FREE_IF_COPY(v, 0);
-        PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-    });
+    pg::VectorDatum* v = PG_GETARG_VECTOR_P(0);
+    StringInfoData buf;
+    pq_begintypsend(&buf);
+    pq_sendint16(&buf, static_cast<uint16>(v->dim));
+    pq_sendint16(&buf, static_cast<uint16>(v->unused));
+    for (int i = 0; i < v->dim; ++i) pq_sendfloat4(&buf, v->x[i]);
+    PG_FREE_IF_COPY(v, 0);
+    PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }

@@ -15,33 +15,27 @@ namespace pg = rulake::pg;
 
 // vector_typmod_in(cstring[]) -> integer. Exactly one integer in [1, 16000].
 RULAKE_FUNCTION(rulake_vector_typmod_in) {
-    return pg::guard_entry([&]() -> Datum {
-        ArrayType* modifiers = PG_GETARG_ARRAYTYPE_P(0);
-        int count = 0;
-        int32* values = ArrayGetIntegerTypmods(modifiers, &count);  // errors on non-integers
-        if (count != 1) throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "invalid type modifier");
-        if (values[0] < 1)
-            throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "dimensions for type vector must be at least 1");
-        if (values[0] > pg::kVectorMaxDim)
-            throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "dimensions for type vector cannot exceed 16000");
-        PG_RETURN_INT32(values[0]);
-    });
+    ArrayType* modifiers = PG_GETARG_ARRAYTYPE_P(0);
+    int count = 0;
+    int32* values = ArrayGetIntegerTypmods(modifiers, &count);  // errors on non-integers
+    if (count != 1) throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "invalid type modifier");
+    if (values[0] < 1)
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "dimensions for type vector must be at least 1");
+    if (values[0] > pg::kVectorMaxDim)
+        throw pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "dimensions for type vector cannot exceed 16000");
+    PG_RETURN_INT32(values[0]);
 }
 
 // vector_typmod_out(integer) -> cstring: "(n)", or "" for no modifier.
 RULAKE_FUNCTION(rulake_vector_typmod_out) {
-    return pg::guard_entry([&]() -> Datum {
-        int32 typmod = PG_GETARG_INT32(0);
-        PG_RETURN_CSTRING(typmod >= 0 ? psprintf("(%d)", typmod) : pstrdup(""));
-    });
+    int32 typmod = PG_GETARG_INT32(0);
+    PG_RETURN_CSTRING(typmod >= 0 ? psprintf("(%d)", typmod) : pstrdup(""));
 }
 
 // vector(vector, typmod integer, explicit boolean) -> vector: the value itself if its dimension count
 // matches the modifier; "expected N dimensions, not M" otherwise.
 RULAKE_FUNCTION(rulake_vector_typmod_cast) {
-    return pg::guard_entry([&]() -> Datum {
-        pg::VectorDatum* v = PG_GETARG_VECTOR_P(0);
-        core::check_expected_dim(PG_GETARG_INT32(1), v->dim);
-        PG_RETURN_VECTOR_P(v);
-    });
+    pg::VectorDatum* v = PG_GETARG_VECTOR_P(0);
+    core::check_expected_dim(PG_GETARG_INT32(1), v->dim);
+    PG_RETURN_VECTOR_P(v);
 }

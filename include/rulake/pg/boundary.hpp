@@ -65,40 +65,44 @@ void capture(int sqlstate, const char* message, PendingError* out) noexcept;
 // Raises the captured error with ereport / ReThrowError. Call only outside any catch block.
 [[noreturn]] void raise(const PendingError& pending);
 
-// State saved by pg_call() before it hands control to Postgres.
-struct SavedErrorState {
-    sigjmp_buf* exception_stack;
-    ErrorContextCallback* context_stack;
-    MemoryContext memory_context;
+// Puts back PG_exception_stack and error_context_stack as they were at construction when it is
+// destroyed, however pg_call() is left: normal return, PgError after a longjmp, or a C++ exception
+// thrown by the function it runs. Created before sigsetjmp and never modified afterwards, so it keeps
+// its value across the longjmp (no volatile needed).
+class ErrorStackRestore {
+  public:
+    ErrorStackRestore() noexcept : exception_stack_(PG_exception_stack), context_stack_(error_context_stack) {}
+    ~ErrorStackRestore() { restore(); }
+    ErrorStackRestore(const ErrorStackRestore&) = delete;
+    ErrorStackRestore& operator=(const ErrorStackRestore&) = delete;
+    void restore() const noexcept {
+        PG_exception_stack = exception_stack_;
+        error_context_stack = context_stack_;
+    }
+
+  private:
+    sigjmp_buf* const exception_stack_;
+    ErrorContextCallback* const context_stack_;
 };
-// Restores the saved state after a longjmp, copies the error out of ErrorContext and clears it.
-ErrorData* take_error(const SavedErrorState& saved) noexcept;
+// After a longjmp into pg_call(): restores the error stacks and memory_context, copies the error out
+// of ErrorContext and clears it.
+ErrorData* take_error(const ErrorStackRestore& saved, MemoryContext memory_context) noexcept;
 
 }  // namespace detail
 
 // Runs fn (which calls into Postgres) so that a Postgres ERROR becomes a thrown PgError.
+// Postgres' error stacks are restored on every exit: a C++ exception thrown by fn (std::bad_alloc from
+// a container it fills, say) passes through unchanged, but leaves no pointer to fn's dead frames.
 // Contract: fn itself must not own C++ objects with non-trivial destructors across the Postgres calls
 // (they would be skipped by the longjmp); objects of the *caller* are safe, that is the point.
 template <typename Fn>
 auto pg_call(Fn&& fn) -> decltype(fn()) {
-    using Result = decltype(fn());
-    detail::SavedErrorState saved{PG_exception_stack, error_context_stack, CurrentMemoryContext};
+    const detail::ErrorStackRestore saved;
+    MemoryContext const memory_context = CurrentMemoryContext;
     sigjmp_buf local_stack;
-    if (sigsetjmp(local_stack, 0) == 0) {
-        PG_exception_stack = &local_stack;
-        if constexpr (std::is_void_v<Result>) {
-            fn();
-            PG_exception_stack = saved.exception_stack;
-            error_context_stack = saved.context_stack;
-            return;
-        } else {
-            Result result = fn();
-            PG_exception_stack = saved.exception_stack;
-            error_context_stack = saved.context_stack;
-            return result;
-        }
-    }
-    throw PgError(detail::take_error(saved));
+    if (sigsetjmp(local_stack, 0) != 0) throw PgError(detail::take_error(saved, memory_context));
+    PG_exception_stack = &local_stack;
+    return fn();
 }
 
 // Runs the body of an entry point: whatever it throws is reported as a Postgres ERROR once the catch
@@ -126,10 +130,23 @@ auto guard_entry(Fn&& fn) -> decltype(fn()) {
 
 }  // namespace rulake::pg
 
-// Declares a V1 SQL-callable function with C linkage. Use as:
-//   RULAKE_FUNCTION(vector_in) { return rulake::pg::guard_entry([&]() -> Datum { ... }); }
-#define RULAKE_FUNCTION(name)               \
-    extern "C" {                            \
-    PG_FUNCTION_INFO_V1(name);              \
-    }                                       \
-    extern "C" Datum name(PG_FUNCTION_ARGS)
+// Defines a V1 SQL-callable function with C linkage whose body always runs inside guard_entry():
+//   RULAKE_FUNCTION(vector_dims) {
+//       std::vector<float> values = read_values(fcinfo);  // C++ objects are fine here
+//       PG_RETURN_INT32(static_cast<int32>(values.size()));
+//   }
+// The braces after the macro are the body of a static function name##_body(fcinfo); the extern "C"
+// function `name` Postgres calls does nothing but run that body under guard_entry(), so an entry point
+// cannot be written without the guard.
+// Deprecated form, still accepted until src/lake is converted: a body that is itself
+// `return rulake::pg::guard_entry([&]() -> Datum { ... });`. The inner guard then raises the error
+// and its longjmp crosses only frames without destructors (the outer guard's), which is harmless.
+#define RULAKE_FUNCTION(name)                                                                      \
+    static Datum name##_body(FunctionCallInfo);                                                    \
+    extern "C" {                                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                                     \
+    }                                                                                              \
+    extern "C" Datum name(PG_FUNCTION_ARGS) {                                                      \
+        return rulake::pg::guard_entry([fcinfo]() -> Datum { return name##_body(fcinfo); });       \
+    }                                                                                              \
+    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)
