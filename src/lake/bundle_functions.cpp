@@ -59,17 +59,15 @@ void require_server_file_access() {
 // rulake.bundle_witness(data_ref text, dim bigint, rotation_seed numeric, rerank_factor bigint,
 //                       generation jsonb) RETURNS text: the 64-hex-character witness of those fields.
 RULAKE_FUNCTION(rulake_bundle_witness) {
-    return rulake::pg::guard_entry([&]() -> Datum {
-        rulake::core::WitnessFields fields;
-        fields.data_ref = text_argument_utf8(fcinfo, 0);
-        fields.dim = non_negative_argument(fcinfo, 1, "dim");
-        Numeric seed = pg_call([&] { return PG_GETARG_NUMERIC(2); });
-        fields.rotation_seed = numeric_to_u64(seed, "rotation_seed");
-        fields.rerank_factor = non_negative_argument(fcinfo, 3, "rerank_factor");
-        Jsonb* generation = pg_call([&] { return PG_GETARG_JSONB_P(4); });
-        fields.generation = jsonb_to_generation(generation);
-        return rulake::lake::text_datum(rulake::core::compute_witness(fields));
-    });
+    rulake::core::WitnessFields fields;
+    fields.data_ref = text_argument_utf8(fcinfo, 0);
+    fields.dim = non_negative_argument(fcinfo, 1, "dim");
+    Numeric seed = pg_call([&] { return PG_GETARG_NUMERIC(2); });
+    fields.rotation_seed = numeric_to_u64(seed, "rotation_seed");
+    fields.rerank_factor = non_negative_argument(fcinfo, 3, "rerank_factor");
+    Jsonb* generation = pg_call([&] { return PG_GETARG_JSONB_P(4); });
+    fields.generation = jsonb_to_generation(generation);
+    return rulake::lake::text_datum(rulake::core::compute_witness(fields));
 }
 
 // rulake.read_bundle(path text) RETURNS jsonb: the verified sidecar at an absolute server path.
@@ -78,16 +76,14 @@ RULAKE_FUNCTION(rulake_bundle_witness) {
 // Errors: missing or unreadable file, caps exceeded, malformed sidecar, witness mismatch (see
 // rulake::core::parse_bundle_json).
 RULAKE_FUNCTION(rulake_read_bundle) {
-    return rulake::pg::guard_entry([&]() -> Datum {
-        require_server_file_access();
-        const char* path_cstr = pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
-        const std::string path(path_cstr);
-        if (path.empty() || path[0] != '/') {
-            throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "bundle path must be absolute", "The path is \"" + path + "\".");
-        }
-        const size_t slash = path.find_last_of('/');
-        const std::string directory = slash == 0 ? "/" : path.substr(0, slash);
-        const std::string resolved = rulake::lake::file_in_directory(directory, path.substr(slash + 1), "bundle");
-        return rulake::lake::bundle_to_jsonb(rulake::core::read_bundle_file(resolved));
-    });
+    require_server_file_access();
+    const char* path_cstr = pg_call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
+    const std::string path(path_cstr);
+    if (path.empty() || path[0] != '/') {
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "bundle path must be absolute", "The path is \"" + path + "\".");
+    }
+    const size_t slash = path.find_last_of('/');
+    const std::string directory = slash == 0 ? "/" : path.substr(0, slash);
+    const std::string resolved = rulake::lake::file_in_directory(directory, path.substr(slash + 1), "bundle");
+    return rulake::lake::bundle_to_jsonb(rulake::core::read_bundle_file(resolved));
 }

@@ -148,7 +148,6 @@ bool may_see(const std::string& name, Oid role) {
 }  // namespace rulake::lake
 
 using namespace rulake::lake;
-using rulake::pg::guard_entry;
 
 namespace {
 
@@ -163,40 +162,30 @@ CollectionInfo collection_argument(FunctionCallInfo fcinfo, int argno) {
 }  // namespace
 
 RULAKE_FUNCTION(rulake_internal_require_read) {
-    return guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "caller");
-        require_search_access(collection_argument(fcinfo, 1), PG_GETARG_OID(0));
-        PG_RETURN_VOID();
-    });
+    require_argument(fcinfo, 0, "caller");
+    require_search_access(collection_argument(fcinfo, 1), PG_GETARG_OID(0));
+    PG_RETURN_VOID();
 }
 
 RULAKE_FUNCTION(rulake_internal_may_read) {
-    return guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "caller");
-        return BoolGetDatum(may_search(collection_argument(fcinfo, 1), PG_GETARG_OID(0)));
-    });
+    require_argument(fcinfo, 0, "caller");
+    return BoolGetDatum(may_search(collection_argument(fcinfo, 1), PG_GETARG_OID(0)));
 }
 
 RULAKE_FUNCTION(rulake_internal_may_refresh) {
-    return guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "caller");
-        return BoolGetDatum(may_refresh(collection_argument(fcinfo, 1), PG_GETARG_OID(0)));
-    });
+    require_argument(fcinfo, 0, "caller");
+    return BoolGetDatum(may_refresh(collection_argument(fcinfo, 1), PG_GETARG_OID(0)));
 }
 
 RULAKE_FUNCTION(rulake_internal_cache_reader) {
-    return guard_entry([&]() -> Datum {
-        return ObjectIdGetDatum(required_cache_reader(collection_argument(fcinfo, 0)));
-    });
+    return ObjectIdGetDatum(required_cache_reader(collection_argument(fcinfo, 0)));
 }
 
 // rulake.may_see(collection text) -> boolean, for the current role (see may_see).
 RULAKE_FUNCTION(rulake_may_see) {
-    return guard_entry([&]() -> Datum {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        const Oid caller = GetUserId();
-        const std::string name = text_argument(fcinfo, 0);
-        RoleScope as_extension_owner(extension_owner(), nullptr);
-        return BoolGetDatum(may_see(name, caller));
-    });
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    const Oid caller = GetUserId();
+    const std::string name = text_argument(fcinfo, 0);
+    RoleScope as_extension_owner(extension_owner(), nullptr);
+    return BoolGetDatum(may_see(name, caller));
 }

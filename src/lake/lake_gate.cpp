@@ -147,30 +147,24 @@ using namespace rulake::lake;
 
 // Every public management function except create_collection (see the file comment).
 RULAKE_FUNCTION(rulake_gate) {
-    return rulake::pg::guard_entry([&]() -> Datum { return forward(fcinfo, {}); });
+    return forward(fcinfo, {});
 }
 
 // rulake.create_collection(name, backend, source, ...): resolves source as a relation in the caller's
 // context when the backend is local, then forwards with the relation and the caller's search_path.
 RULAKE_FUNCTION(rulake_create_collection_gate) {
-    return rulake::pg::guard_entry([&]() -> Datum {
-        ExtraArgument relation{REGCLASSOID, 0, true};
-        const std::string source = PG_ARGISNULL(2) ? std::string() : text_argument(fcinfo, 2);
-        if (!PG_ARGISNULL(1) && !source.empty() && backend_kind(text_argument(fcinfo, 1)) == "local") {
-            const Oid relid = rulake::pg::pg_call([&] {
-#if PG_VERSION_NUM >= 160000
-                List* names = stringToQualifiedNameList(source.c_str(), nullptr);
-#else
-                List* names = stringToQualifiedNameList(source.c_str());
-#endif
-                return RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
-            });
-            if (OidIsValid(relid)) relation = {REGCLASSOID, ObjectIdGetDatum(relid), false};
-        }
-        const std::string search_path = rulake::pg::pg_call([] {
-            return std::string(GetConfigOption("search_path", false, false));
+    ExtraArgument relation{REGCLASSOID, 0, true};
+    const std::string source = PG_ARGISNULL(2) ? std::string() : text_argument(fcinfo, 2);
+    if (!PG_ARGISNULL(1) && !source.empty() && backend_kind(text_argument(fcinfo, 1)) == "local") {
+        const Oid relid = rulake::pg::pg_call([&] {
+            List* names = stringToQualifiedNameList(source.c_str());
+            return RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
         });
-        const ExtraArgument path{TEXTOID, text_datum(search_path), false};
-        return forward(fcinfo, {relation, path});
+        if (OidIsValid(relid)) relation = {REGCLASSOID, ObjectIdGetDatum(relid), false};
+    }
+    const std::string search_path = rulake::pg::pg_call([] {
+        return std::string(GetConfigOption("search_path", false, false));
     });
+    const ExtraArgument path{TEXTOID, text_datum(search_path), false};
+    return forward(fcinfo, {relation, path});
 }

@@ -141,80 +141,73 @@ void load_from_file(Reader& reader, CacheRelationWriter& writer) {
 }  // namespace rulake::lake
 
 using namespace rulake::lake;
-using rulake::pg::guard_entry;
 using rulake::pg::pg_call;
 using rulake::pg::SqlError;
 
 // rulake._load_cache(collection text, relation regclass) -> bigint
 RULAKE_FUNCTION(rulake_internal_load_cache) {
-    return guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "collection");
-        require_argument(fcinfo, 1, "relation");
-        const std::string name = text_argument(fcinfo, 0);
-        const Oid relation = PG_GETARG_OID(1);
-        RoleScope as_extension_owner(extension_owner());
-        const CollectionInfo collection = load_collection(name);
-        CacheRelationWriter writer(relation, collection.dim);
-        if (collection.is_local()) {
-            load_from_relation(collection, writer);
-        } else {
-            rulake::core::Ruvec1Reader reader(open_file_in_directory(collection.root, collection.source, "ruvec1 file"));
-            if (reader.dim() != static_cast<uint32_t>(collection.dim)) {
-                throw SqlError(ERRCODE_DATA_EXCEPTION,
-                               "ruvec1 file \"" + reader.path() + "\" has " + std::to_string(reader.dim()) +
-                                   " dimensions, collection \"" + name + "\" " + std::to_string(collection.dim));
-            }
-            load_from_file(reader, writer);
+    require_argument(fcinfo, 0, "collection");
+    require_argument(fcinfo, 1, "relation");
+    const std::string name = text_argument(fcinfo, 0);
+    const Oid relation = PG_GETARG_OID(1);
+    RoleScope as_extension_owner(extension_owner());
+    const CollectionInfo collection = load_collection(name);
+    CacheRelationWriter writer(relation, collection.dim);
+    if (collection.is_local()) {
+        load_from_relation(collection, writer);
+    } else {
+        rulake::core::Ruvec1Reader reader(open_file_in_directory(collection.root, collection.source, "ruvec1 file"));
+        if (reader.dim() != static_cast<uint32_t>(collection.dim)) {
+            throw SqlError(ERRCODE_DATA_EXCEPTION,
+                           "ruvec1 file \"" + reader.path() + "\" has " + std::to_string(reader.dim()) +
+                               " dimensions, collection \"" + name + "\" " + std::to_string(collection.dim));
         }
-        return Int64GetDatum(static_cast<int64>(writer.finish()));
-    });
+        load_from_file(reader, writer);
+    }
+    return Int64GetDatum(static_cast<int64>(writer.finish()));
 }
 
 // rulake._load_rbpx(relation regclass, path text, dim int, rotation_seed bigint, rerank_factor int,
 //                   count bigint) -> bigint
 RULAKE_FUNCTION(rulake_internal_load_rbpx) {
-    return guard_entry([&]() -> Datum {
-        for (int i = 0; i < 6; ++i) require_argument(fcinfo, i, "argument");
-        const Oid relation = PG_GETARG_OID(0);
-        const std::string path = text_argument(fcinfo, 1);
-        const int32 dim = PG_GETARG_INT32(2);
-        const int64 seed = PG_GETARG_INT64(3);
-        const int32 rerank_factor = PG_GETARG_INT32(4);
-        const int64 count = PG_GETARG_INT64(5);
-        SavedPayload payload = open_saved_payload(path);
-        const rulake::core::RbpxHeader& header = payload.reader().header();
-        if (header.dim != static_cast<uint32_t>(dim) || header.rotation_seed != static_cast<uint64_t>(seed) ||
-            header.rerank_factor != static_cast<uint32_t>(rerank_factor) || header.count != static_cast<uint64_t>(count)) {
-            throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "cache file \"" + payload.path() + "\" changed while it was read");
-        }
-        CacheRelationWriter writer(relation, dim);
-        load_from_file(payload.reader(), writer);
-        payload.verify();  // before anything is returned: a mismatch rolls the rows back
-        return Int64GetDatum(static_cast<int64>(writer.finish()));
-    });
+    for (int i = 0; i < 6; ++i) require_argument(fcinfo, i, "argument");
+    const Oid relation = PG_GETARG_OID(0);
+    const std::string path = text_argument(fcinfo, 1);
+    const int32 dim = PG_GETARG_INT32(2);
+    const int64 seed = PG_GETARG_INT64(3);
+    const int32 rerank_factor = PG_GETARG_INT32(4);
+    const int64 count = PG_GETARG_INT64(5);
+    SavedPayload payload = open_saved_payload(path);
+    const rulake::core::RbpxHeader& header = payload.reader().header();
+    if (header.dim != static_cast<uint32_t>(dim) || header.rotation_seed != static_cast<uint64_t>(seed) ||
+        header.rerank_factor != static_cast<uint32_t>(rerank_factor) || header.count != static_cast<uint64_t>(count)) {
+        throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "cache file \"" + payload.path() + "\" changed while it was read");
+    }
+    CacheRelationWriter writer(relation, dim);
+    load_from_file(payload.reader(), writer);
+    payload.verify();  // before anything is returned: a mismatch rolls the rows back
+    return Int64GetDatum(static_cast<int64>(writer.finish()));
 }
 
 // rulake._probe_source_dim(relation regclass, vector_column text, owner oid, search_path text) -> integer
 RULAKE_FUNCTION(rulake_internal_probe_source_dim) {
-    return guard_entry([&]() -> Datum {
-        for (int i = 0; i < 4; ++i) require_argument(fcinfo, i, "argument");
-        const Oid relation = PG_GETARG_OID(0);
-        const std::string column = text_argument(fcinfo, 1);
-        const Oid owner = PG_GETARG_OID(2);
-        const std::string search_path = text_argument(fcinfo, 3);
-        const std::string schema = extension_schema_sql();
-        const std::string relation_name = qualified_relation_name(relation);
-        const std::string quoted_column = pg_call([&] { return std::string(quote_identifier(column.c_str())); });
-        const std::string sql = "SELECT " + schema + ".vector_dims((" + quoted_column + ")::" + schema +
-                                ".vector) FROM " + only_keyword(relation) + relation_name + " WHERE " + quoted_column +
-                                " IS NOT NULL LIMIT 1";
-        UserCodeScope as_owner(owner, search_path);
-        SpiSession spi;
-        spi.execute(sql, true, 1);
-        const bool found = spi.rows() == 1;
-        const int64_t dim = found ? spi.int64_value(0, 1) : 0;
-        spi.finish();
-        if (!found) PG_RETURN_NULL();
-        return Int32GetDatum(static_cast<int32>(dim));
-    });
+    for (int i = 0; i < 4; ++i) require_argument(fcinfo, i, "argument");
+    const Oid relation = PG_GETARG_OID(0);
+    const std::string column = text_argument(fcinfo, 1);
+    const Oid owner = PG_GETARG_OID(2);
+    const std::string search_path = text_argument(fcinfo, 3);
+    const std::string schema = extension_schema_sql();
+    const std::string relation_name = qualified_relation_name(relation);
+    const std::string quoted_column = pg_call([&] { return std::string(quote_identifier(column.c_str())); });
+    const std::string sql = "SELECT " + schema + ".vector_dims((" + quoted_column + ")::" + schema +
+                            ".vector) FROM " + only_keyword(relation) + relation_name + " WHERE " + quoted_column +
+                            " IS NOT NULL LIMIT 1";
+    UserCodeScope as_owner(owner, search_path);
+    SpiSession spi;
+    spi.execute(sql, true, 1);
+    const bool found = spi.rows() == 1;
+    const int64_t dim = found ? spi.int64_value(0, 1) : 0;
+    spi.finish();
+    if (!found) PG_RETURN_NULL();
+    return Int32GetDatum(static_cast<int32>(dim));
 }

@@ -38,21 +38,19 @@ using rulake::lake::require_argument;
 using rulake::lake::text_argument;
 
 RULAKE_FUNCTION(rulake_internal_lock) {
-    return rulake::pg::guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "kind");
-        require_argument(fcinfo, 1, "key");
-        const uint16 kind = kind_number(text_argument(fcinfo, 0));
-        const std::string key = text_argument(fcinfo, 1);
-        const bool wait = PG_NARGS() < 3 || PG_ARGISNULL(2) || PG_GETARG_BOOL(2);
-        return rulake::pg::pg_call([&] {
-            const Oid space = get_namespace_oid("rulake", false);
-            const uint32 object =
-                hash_bytes(reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
-            if (wait) {
-                LockDatabaseObject(space, object, kind, ExclusiveLock);
-                return BoolGetDatum(true);
-            }
-            return BoolGetDatum(ConditionalLockDatabaseObject(space, object, kind, ExclusiveLock));
-        });
+    require_argument(fcinfo, 0, "kind");
+    require_argument(fcinfo, 1, "key");
+    const uint16 kind = kind_number(text_argument(fcinfo, 0));
+    const std::string key = text_argument(fcinfo, 1);
+    const bool wait = PG_NARGS() < 3 || PG_ARGISNULL(2) || PG_GETARG_BOOL(2);
+    return rulake::pg::pg_call([&] {
+        const Oid space = get_namespace_oid("rulake", false);
+        const uint32 object =
+            hash_bytes(reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
+        if (wait) {
+            LockDatabaseObject(space, object, kind, ExclusiveLock);
+            return BoolGetDatum(true);
+        }
+        return BoolGetDatum(ConditionalLockDatabaseObject(space, object, kind, ExclusiveLock));
     });
 }

@@ -337,85 +337,80 @@ int federated_request(int k, size_t collections) {
 }  // namespace rulake::lake
 
 using namespace rulake::lake;
-using rulake::pg::guard_entry;
 using rulake::pg::pg_call;
 using rulake::pg::SqlError;
 
 // rulake.search(collection text, query vector, k int) -> TABLE(id bigint, distance float8)
 RULAKE_FUNCTION(rulake_search) {
-    return guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "collection");
-        require_argument(fcinfo, 1, "query");
-        require_valid_k(fcinfo, 2);
-        const std::string name = text_argument(fcinfo, 0);
-        const Datum query = PG_GETARG_DATUM(1);
-        const int k = PG_GETARG_INT32(2);
-        const Oid caller = GetUserId();
-        const MaterializedResult result = begin_materialized_result(fcinfo);
+    require_argument(fcinfo, 0, "collection");
+    require_argument(fcinfo, 1, "query");
+    require_valid_k(fcinfo, 2);
+    const std::string name = text_argument(fcinfo, 0);
+    const Datum query = PG_GETARG_DATUM(1);
+    const int k = PG_GETARG_INT32(2);
+    const Oid caller = GetUserId();
+    const MaterializedResult result = begin_materialized_result(fcinfo);
 
-        RoleScope as_extension_owner(extension_owner(), nullptr);
-        const ReadyCollection ready = prepare_collection(name, caller, vector_dim(query));
-        const std::vector<Neighbor> neighbors = nearest(ready, query, k);
-        count_queries(ready, 1);
-        for (const Neighbor& n : neighbors) {
-            Datum values[2] = {Int64GetDatum(n.id), Float8GetDatum(n.distance)};
-            bool nulls[2] = {false, false};
-            result.add(values, nulls);
-        }
-        return Datum(0);
-    });
+    RoleScope as_extension_owner(extension_owner(), nullptr);
+    const ReadyCollection ready = prepare_collection(name, caller, vector_dim(query));
+    const std::vector<Neighbor> neighbors = nearest(ready, query, k);
+    count_queries(ready, 1);
+    for (const Neighbor& n : neighbors) {
+        Datum values[2] = {Int64GetDatum(n.id), Float8GetDatum(n.distance)};
+        bool nulls[2] = {false, false};
+        result.add(values, nulls);
+    }
+    return Datum(0);
 }
 
 // rulake.search_batch(collection text, queries vector[], k int)
 //     -> TABLE(query_no int, id bigint, distance float8); query_no counts from 1 in array order.
 RULAKE_FUNCTION(rulake_search_batch) {
-    return guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "collection");
-        require_argument(fcinfo, 1, "queries");
-        require_valid_k(fcinfo, 2);
-        const std::string name = text_argument(fcinfo, 0);
-        const int k = PG_GETARG_INT32(2);
-        const Oid caller = GetUserId();
-        const Oid vector_type = vector_type_oid();
+    require_argument(fcinfo, 0, "collection");
+    require_argument(fcinfo, 1, "queries");
+    require_valid_k(fcinfo, 2);
+    const std::string name = text_argument(fcinfo, 0);
+    const int k = PG_GETARG_INT32(2);
+    const Oid caller = GetUserId();
+    const Oid vector_type = vector_type_oid();
 
-        Datum* elements = nullptr;
-        bool* element_nulls = nullptr;
-        int count = 0;
-        pg_call([&] {
-            ArrayType* array = PG_GETARG_ARRAYTYPE_P(1);
-            if (ARR_NDIM(array) > 1) {
-                ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("queries must be a one-dimensional array")));
-            }
-            if (ARR_ELEMTYPE(array) != vector_type) elog(ERROR, "queries must be an array of vectors");
-            int16 length;
-            bool by_value;
-            char alignment;
-            get_typlenbyvalalign(vector_type, &length, &by_value, &alignment);
-            deconstruct_array(array, vector_type, length, by_value, alignment, &elements, &element_nulls, &count);
-        });
-        for (int i = 0; i < count; ++i) {
-            if (element_nulls[i]) {
-                throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "query " + std::to_string(i + 1) + " of the batch is NULL");
-            }
+    Datum* elements = nullptr;
+    bool* element_nulls = nullptr;
+    int count = 0;
+    pg_call([&] {
+        ArrayType* array = PG_GETARG_ARRAYTYPE_P(1);
+        if (ARR_NDIM(array) > 1) {
+            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("queries must be a one-dimensional array")));
         }
-        const MaterializedResult result = begin_materialized_result(fcinfo);
-        const int query_dim = count > 0 ? vector_dim(elements[0]) : -1;
-
-        RoleScope as_extension_owner(extension_owner(), nullptr);
-        const ReadyCollection ready = prepare_collection(name, caller, query_dim);
-        // Each query's answer goes to the result set (a tuplestore, which spills beyond work_mem) before
-        // the next query runs: memory holds one answer at a time.
-        for (int i = 0; i < count; ++i) {
-            require_query_dim(ready.info, vector_dim(elements[i]));
-            for (const Neighbor& n : nearest(ready, elements[i], k)) {
-                Datum values[3] = {Int32GetDatum(i + 1), Int64GetDatum(n.id), Float8GetDatum(n.distance)};
-                bool nulls[3] = {false, false, false};
-                result.add(values, nulls);
-            }
-        }
-        count_queries(ready, count);
-        return Datum(0);
+        if (ARR_ELEMTYPE(array) != vector_type) elog(ERROR, "queries must be an array of vectors");
+        int16 length;
+        bool by_value;
+        char alignment;
+        get_typlenbyvalalign(vector_type, &length, &by_value, &alignment);
+        deconstruct_array(array, vector_type, length, by_value, alignment, &elements, &element_nulls, &count);
     });
+    for (int i = 0; i < count; ++i) {
+        if (element_nulls[i]) {
+            throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "query " + std::to_string(i + 1) + " of the batch is NULL");
+        }
+    }
+    const MaterializedResult result = begin_materialized_result(fcinfo);
+    const int query_dim = count > 0 ? vector_dim(elements[0]) : -1;
+
+    RoleScope as_extension_owner(extension_owner(), nullptr);
+    const ReadyCollection ready = prepare_collection(name, caller, query_dim);
+    // Each query's answer goes to the result set (a tuplestore, which spills beyond work_mem) before
+    // the next query runs: memory holds one answer at a time.
+    for (int i = 0; i < count; ++i) {
+        require_query_dim(ready.info, vector_dim(elements[i]));
+        for (const Neighbor& n : nearest(ready, elements[i], k)) {
+            Datum values[3] = {Int32GetDatum(i + 1), Int64GetDatum(n.id), Float8GetDatum(n.distance)};
+            bool nulls[3] = {false, false, false};
+            result.add(values, nulls);
+        }
+    }
+    count_queries(ready, count);
+    return Datum(0);
 }
 
 // rulake.search_federated(collections text[], query vector, k int)
@@ -424,73 +419,71 @@ RULAKE_FUNCTION(rulake_search_batch) {
 // union is merged by exact distance (ties: collection order in the array, then id). All collections
 // must use one metric; an error in any of them fails the call.
 RULAKE_FUNCTION(rulake_search_federated) {
-    return guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "collections");
-        require_argument(fcinfo, 1, "query");
-        require_valid_k(fcinfo, 2);
-        const Datum query = PG_GETARG_DATUM(1);
-        const int k = PG_GETARG_INT32(2);
-        const Oid caller = GetUserId();
+    require_argument(fcinfo, 0, "collections");
+    require_argument(fcinfo, 1, "query");
+    require_valid_k(fcinfo, 2);
+    const Datum query = PG_GETARG_DATUM(1);
+    const int k = PG_GETARG_INT32(2);
+    const Oid caller = GetUserId();
 
-        Datum* elements = nullptr;
-        bool* element_nulls = nullptr;
-        int count = 0;
-        pg_call([&] {
-            ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
-            if (ARR_NDIM(array) > 1) {
-                ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("collections must be a one-dimensional array")));
-            }
-            deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
-        });
-        if (count == 0) throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "collections must name at least one collection");
-        std::vector<std::string> names;
-        std::set<std::string> seen;
-        for (int i = 0; i < count; ++i) {
-            if (element_nulls[i]) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "collection names must not be NULL");
-            text* name = pg_call([&] { return DatumGetTextPP(elements[i]); });
-            names.emplace_back(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
-            if (!seen.insert(names.back()).second) {
-                throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "collection \"" + names.back() + "\" is named twice");
-            }
+    Datum* elements = nullptr;
+    bool* element_nulls = nullptr;
+    int count = 0;
+    pg_call([&] {
+        ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
+        if (ARR_NDIM(array) > 1) {
+            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("collections must be a one-dimensional array")));
         }
-        const int request = federated_request(k, names.size());
-        const int query_dim = vector_dim(query);
-        const MaterializedResult result = begin_materialized_result(fcinfo);
-
-        struct Candidate {
-            size_t collection;
-            Neighbor neighbor;
-        };
-        std::vector<Candidate> candidates;
-        RoleScope as_extension_owner(extension_owner(), nullptr);
-        std::string first_metric;
-        for (size_t c = 0; c < names.size(); ++c) {
-            const ReadyCollection ready = prepare_collection(names[c], caller, query_dim);
-            if (c == 0) first_metric = ready.info.metric_name;
-            if (ready.info.metric_name != first_metric) {
-                throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "collections of a federated search must share one metric",
-                               "\"" + names[0] + "\" uses " + first_metric + ", \"" + names[c] + "\" uses " +
-                                   ready.info.metric_name + ".");
-            }
-            for (const Neighbor& n : nearest(ready, query, request)) candidates.push_back({c, n});
-            count_queries(ready, 1);
-        }
-        // NaN (cosine distance to a zero vector) sorts last, as ORDER BY sorts it.
-        const auto key = [](const Candidate& c) {
-            return std::isnan(c.neighbor.distance) ? HUGE_VAL : c.neighbor.distance;
-        };
-        std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
-            if (key(a) != key(b)) return key(a) < key(b);
-            if (a.collection != b.collection) return a.collection < b.collection;
-            return a.neighbor.id < b.neighbor.id;
-        });
-        if (candidates.size() > static_cast<size_t>(k)) candidates.resize(static_cast<size_t>(k));
-        for (const Candidate& candidate : candidates) {
-            Datum values[3] = {text_datum(names[candidate.collection]), Int64GetDatum(candidate.neighbor.id),
-                               Float8GetDatum(candidate.neighbor.distance)};
-            bool nulls[3] = {false, false, false};
-            result.add(values, nulls);
-        }
-        return Datum(0);
+        deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
     });
+    if (count == 0) throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "collections must name at least one collection");
+    std::vector<std::string> names;
+    std::set<std::string> seen;
+    for (int i = 0; i < count; ++i) {
+        if (element_nulls[i]) throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "collection names must not be NULL");
+        text* name = pg_call([&] { return DatumGetTextPP(elements[i]); });
+        names.emplace_back(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+        if (!seen.insert(names.back()).second) {
+            throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "collection \"" + names.back() + "\" is named twice");
+        }
+    }
+    const int request = federated_request(k, names.size());
+    const int query_dim = vector_dim(query);
+    const MaterializedResult result = begin_materialized_result(fcinfo);
+
+    struct Candidate {
+        size_t collection;
+        Neighbor neighbor;
+    };
+    std::vector<Candidate> candidates;
+    RoleScope as_extension_owner(extension_owner(), nullptr);
+    std::string first_metric;
+    for (size_t c = 0; c < names.size(); ++c) {
+        const ReadyCollection ready = prepare_collection(names[c], caller, query_dim);
+        if (c == 0) first_metric = ready.info.metric_name;
+        if (ready.info.metric_name != first_metric) {
+            throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "collections of a federated search must share one metric",
+                           "\"" + names[0] + "\" uses " + first_metric + ", \"" + names[c] + "\" uses " +
+                               ready.info.metric_name + ".");
+        }
+        for (const Neighbor& n : nearest(ready, query, request)) candidates.push_back({c, n});
+        count_queries(ready, 1);
+    }
+    // NaN (cosine distance to a zero vector) sorts last, as ORDER BY sorts it.
+    const auto key = [](const Candidate& c) {
+        return std::isnan(c.neighbor.distance) ? HUGE_VAL : c.neighbor.distance;
+    };
+    std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
+        if (key(a) != key(b)) return key(a) < key(b);
+        if (a.collection != b.collection) return a.collection < b.collection;
+        return a.neighbor.id < b.neighbor.id;
+    });
+    if (candidates.size() > static_cast<size_t>(k)) candidates.resize(static_cast<size_t>(k));
+    for (const Candidate& candidate : candidates) {
+        Datum values[3] = {text_datum(names[candidate.collection]), Int64GetDatum(candidate.neighbor.id),
+                           Float8GetDatum(candidate.neighbor.distance)};
+        bool nulls[3] = {false, false, false};
+        result.add(values, nulls);
+    }
+    return Datum(0);
 }

@@ -80,48 +80,44 @@ using namespace rulake::lake;
 
 // rulake._count_event(collection_id bigint, event text, prime_ms float8) -> void
 RULAKE_FUNCTION(rulake_internal_count_event) {
-    return rulake::pg::guard_entry([&]() -> Datum {
-        require_argument(fcinfo, 0, "collection_id");
-        require_argument(fcinfo, 1, "event");
-        const int64 collection_id = PG_GETARG_INT64(0);
-        const std::string event = text_argument(fcinfo, 1);
-        StatDeltas deltas;
-        if (event == "prime") deltas.primes = 1;
-        else if (event == "shared") deltas.shared_hits = 1;
-        else if (event == "invalidation") deltas.invalidations = 1;
-        else if (event == "warm") deltas.warm_installs = 1;
-        else throw rulake::pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown ruLake event \"" + event + "\"");
-        if (!PG_ARGISNULL(2)) deltas.prime_ms = PG_GETARG_FLOAT8(2);
-        RoleScope as_extension_owner(extension_owner());
-        SpiSession spi;
-        count_events(spi, collection_id, deltas);
-        spi.finish();
-        PG_RETURN_VOID();
-    });
+    require_argument(fcinfo, 0, "collection_id");
+    require_argument(fcinfo, 1, "event");
+    const int64 collection_id = PG_GETARG_INT64(0);
+    const std::string event = text_argument(fcinfo, 1);
+    StatDeltas deltas;
+    if (event == "prime") deltas.primes = 1;
+    else if (event == "shared") deltas.shared_hits = 1;
+    else if (event == "invalidation") deltas.invalidations = 1;
+    else if (event == "warm") deltas.warm_installs = 1;
+    else throw rulake::pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown ruLake event \"" + event + "\"");
+    if (!PG_ARGISNULL(2)) deltas.prime_ms = PG_GETARG_FLOAT8(2);
+    RoleScope as_extension_owner(extension_owner());
+    SpiSession spi;
+    count_events(spi, collection_id, deltas);
+    spi.finish();
+    PG_RETURN_VOID();
 }
 
 // rulake._search_count(collection text, kind text) -> bigint: the hits ('hits') or misses ('misses')
 // counted for the collection, or NULL when the current role may not see it (lake_access.hpp). Executable
 // by PUBLIC, for the statistics views; the sequences themselves are not readable by other roles.
 RULAKE_FUNCTION(rulake_internal_search_count) {
-    return rulake::pg::guard_entry([&]() -> Datum {
-        if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
-        const Oid caller = GetUserId();
-        const std::string name = text_argument(fcinfo, 0);
-        const std::string kind = text_argument(fcinfo, 1);
-        if (kind != "hits" && kind != "misses") {
-            throw rulake::pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown counter \"" + kind + "\"");
-        }
-        RoleScope as_extension_owner(extension_owner());
-        if (!may_see(name, caller)) PG_RETURN_NULL();
-        const CollectionInfo collection = load_collection(name);
-        const Oid counter = kind == "hits" ? collection.hits_counter : collection.misses_counter;
-        if (!OidIsValid(counter)) return Int64GetDatum(0);
-        SpiSession spi;
-        Datum argument = ObjectIdGetDatum(counter);
-        spi.execute(kept_plan("SELECT pg_catalog.pg_sequence_last_value($1)", {REGCLASSOID}), &argument, nullptr, true, 1);
-        const int64_t value = spi.is_null(0, 1) ? 0 : spi.int64_value(0, 1);
-        spi.finish();
-        return Int64GetDatum(value);
-    });
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
+    const Oid caller = GetUserId();
+    const std::string name = text_argument(fcinfo, 0);
+    const std::string kind = text_argument(fcinfo, 1);
+    if (kind != "hits" && kind != "misses") {
+        throw rulake::pg::SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "unknown counter \"" + kind + "\"");
+    }
+    RoleScope as_extension_owner(extension_owner());
+    if (!may_see(name, caller)) PG_RETURN_NULL();
+    const CollectionInfo collection = load_collection(name);
+    const Oid counter = kind == "hits" ? collection.hits_counter : collection.misses_counter;
+    if (!OidIsValid(counter)) return Int64GetDatum(0);
+    SpiSession spi;
+    Datum argument = ObjectIdGetDatum(counter);
+    spi.execute(kept_plan("SELECT pg_catalog.pg_sequence_last_value($1)", {REGCLASSOID}), &argument, nullptr, true, 1);
+    const int64_t value = spi.is_null(0, 1) ? 0 : spi.int64_value(0, 1);
+    spi.finish();
+    return Int64GetDatum(value);
 }

@@ -138,9 +138,6 @@ auto guard_entry(Fn&& fn) -> decltype(fn()) {
 // The braces after the macro are the body of a static function name##_body(fcinfo); the extern "C"
 // function `name` Postgres calls does nothing but run that body under guard_entry(), so an entry point
 // cannot be written without the guard.
-// Deprecated form, still accepted until src/lake is converted: a body that is itself
-// `return rulake::pg::guard_entry([&]() -> Datum { ... });`. The inner guard then raises the error
-// and its longjmp crosses only frames without destructors (the outer guard's), which is harmless.
 #define RULAKE_FUNCTION(name)                                                                      \
     static Datum name##_body(FunctionCallInfo);                                                    \
     extern "C" {                                                                                   \
