@@ -338,8 +338,8 @@ std::optional<Bundle> read_bundle_file_if_exists(const std::string& path) {
     return read_open_bundle(fd, path);
 }
 
-std::optional<Bundle> read_bundle_in(const DirectoryHandle& dir) {
-    std::optional<OpenedFile> file = dir.open_file_if_exists(kBundleFileName, kBundleWhat);
+std::optional<Bundle> read_bundle_in(const DirectoryHandle& dir, std::string_view name) {
+    std::optional<OpenedFile> file = dir.open_file_if_exists(name, kBundleWhat);
     if (!file) return std::nullopt;
     return read_open_bundle(file->fd, file->path);
 }

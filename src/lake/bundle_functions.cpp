@@ -3,6 +3,7 @@
 //   rulake.read_bundle(path) -> jsonb
 // The work is done by the core (witness.hpp, bundle_json.hpp); this file converts arguments and results
 // (with the conversions of lake_values.hpp).
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -10,6 +11,8 @@
 
 #include "rulake/core/bundle_json.hpp"
 #include "rulake/core/decimal_text.hpp"
+#include "rulake/core/directory_handle.hpp"
+#include "rulake/core/posix_file.hpp"
 #include "rulake/core/error.hpp"
 #include "rulake/core/witness.hpp"
 #include "lake_paths.hpp"
@@ -72,7 +75,8 @@ RULAKE_FUNCTION(rulake_bundle_witness) {
 
 // rulake.read_bundle(path text) RETURNS jsonb: the verified sidecar at an absolute server path.
 // Requires superuser or pg_read_server_files, and the file's directory must lie inside
-// rulake.allowed_dirs (the file name is validated and must not resolve outside its directory).
+// rulake.allowed_dirs; the file (a valid file name) is opened through that directory, never through a
+// symbolic link.
 // Errors: missing or unreadable file, caps exceeded, malformed sidecar, witness mismatch (see
 // rulake::core::parse_bundle_json).
 RULAKE_FUNCTION(rulake_read_bundle) {
@@ -84,6 +88,9 @@ RULAKE_FUNCTION(rulake_read_bundle) {
     }
     const size_t slash = path.find_last_of('/');
     const std::string directory = slash == 0 ? "/" : path.substr(0, slash);
-    const std::string resolved = rulake::lake::file_in_directory(directory, path.substr(slash + 1), "bundle");
-    return rulake::lake::bundle_to_jsonb(rulake::core::read_bundle_file(resolved));
+    const std::string name = path.substr(slash + 1);
+    const rulake::core::DirectoryHandle dir = rulake::lake::open_allowed_directory(directory, false);
+    const std::optional<rulake::core::Bundle> bundle = rulake::core::read_bundle_in(dir, name);
+    if (!bundle) rulake::core::throw_io_error("open", "bundle file", dir.path_of(name), ENOENT);
+    return rulake::lake::bundle_to_jsonb(*bundle);
 }

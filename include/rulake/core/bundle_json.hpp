@@ -82,9 +82,9 @@ std::string serialize_bundle_json(const Bundle& bundle);
 // from the _if_exists variant.
 Bundle read_bundle_file(const std::string& path);
 std::optional<Bundle> read_bundle_file_if_exists(const std::string& path);
-// The sidecar kBundleFileName of directory dir, opened without following a symbolic link (a symbolic
-// link there is an Io error); nullopt if there is none.
-std::optional<Bundle> read_bundle_in(const DirectoryHandle& dir);
+// The sidecar `name` (by default kBundleFileName) of directory dir, opened without following a
+// symbolic link (a symbolic link there is an Io error); nullopt if there is none.
+std::optional<Bundle> read_bundle_in(const DirectoryHandle& dir, std::string_view name = kBundleFileName);
 
 // Writes bundle to path (or as kBundleFileName in dir) crash-safely (temporary file in the same
 // directory, fsync, rename, fsync of the directory). Verifies first that bundle.rvf_witness matches
