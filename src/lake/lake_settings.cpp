@@ -17,7 +17,7 @@ namespace rulake::lake {
 
 char* guc_allowed_dirs = nullptr;
 int guc_max_cache_entries = 64;
-int guc_cache_maintenance_work_mem = 262144;
+int guc_cache_maintenance_work_mem = 65536;
 
 namespace {
 
@@ -77,7 +77,7 @@ void register_lake_settings() {
         "rulake.cache_maintenance_work_mem", "maintenance_work_mem of the index builds of ruLake's caches.",
         "A cache serves every collection of its witness, so its index is built with this server setting rather "
         "than the session's maintenance_work_mem of whoever happens to prime it. Only superusers may change it.",
-        &lake::guc_cache_maintenance_work_mem, 262144, 1024, MAX_KILOBYTES, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
+        &lake::guc_cache_maintenance_work_mem, 65536, 1024, MAX_KILOBYTES, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
         nullptr);
     MarkGUCPrefixReserved("rulake");
 }
