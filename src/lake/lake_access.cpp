@@ -117,19 +117,41 @@ Oid required_cache_reader(const CollectionInfo& collection) {
     return reader_dependence(collection) ? collection.owner : InvalidOid;
 }
 
-void require_search_access(const CollectionInfo& collection, Oid role) {
-    if (!collection.is_local()) return;
+namespace {
+
+// Why role may not search the collection (raises for a missing source), or nothing; sets *reader to
+// the reader the collection's cache must have been loaded as (required_cache_reader). One look at the
+// source's kind serves both.
+enum class Denial { None, NoSelect, Private };
+Denial search_denial(const CollectionInfo& collection, Oid role, Oid* reader, std::string* reason) {
+    *reader = InvalidOid;
+    if (!collection.is_local()) return Denial::None;
     require_source_exists(collection);
-    if (!has_select(collection, role)) raise_no_select(collection);
-    if (role == collection.owner) return;
-    if (const auto reason = reader_dependence(collection)) raise_private(collection, *reason);
+    if (!has_select(collection, role)) return Denial::NoSelect;
+    const auto dependence = reader_dependence(collection);
+    if (!dependence) return Denial::None;
+    *reader = collection.owner;
+    *reason = *dependence;
+    return role == collection.owner ? Denial::None : Denial::Private;
+}
+
+}  // namespace
+
+Oid require_search_access(const CollectionInfo& collection, Oid role) {
+    Oid reader = InvalidOid;
+    std::string reason;
+    switch (search_denial(collection, role, &reader, &reason)) {
+        case Denial::NoSelect: raise_no_select(collection);
+        case Denial::Private: raise_private(collection, reason);
+        case Denial::None: break;
+    }
+    return reader;
 }
 
 bool may_search(const CollectionInfo& collection, Oid role) {
-    if (!collection.is_local()) return true;
-    require_source_exists(collection);
-    if (!has_select(collection, role)) return false;
-    return role == collection.owner || !reader_dependence(collection);
+    Oid reader = InvalidOid;
+    std::string reason;
+    return search_denial(collection, role, &reader, &reason) == Denial::None;
 }
 
 bool may_refresh(const CollectionInfo& collection, Oid role) {

@@ -32,8 +32,8 @@ std::optional<std::string> reader_dependence(const CollectionInfo& collection);
 Oid required_cache_reader(const CollectionInfo& collection);
 
 // Raises 42501 unless `role` may search the collection (see the rule above); 42P01 if its source
-// relation is gone.
-void require_search_access(const CollectionInfo& collection, Oid role);
+// relation is gone. Returns required_cache_reader(collection), from the same look at the source.
+Oid require_search_access(const CollectionInfo& collection, Oid role);
 
 // True if `role` may search the collection (false instead of 42501; other errors still raise).
 bool may_search(const CollectionInfo& collection, Oid role);

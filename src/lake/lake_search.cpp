@@ -125,9 +125,10 @@ std::string refresh_collection(const std::string& name) {
 // Does the collection's consistency mode call for a refresh before this search? Also true when there
 // is no cache, or when the cache was loaded for another reader than the source now calls for
 // (lake_access.hpp: e.g. row-level security was enabled since): such a cache is never searched.
-bool needs_refresh(const CollectionInfo& collection) {
+// `reader` is the reader the source now calls for (require_search_access).
+bool needs_refresh(const CollectionInfo& collection, Oid reader) {
     if (!OidIsValid(collection.cache_relation) || !collection.witness) return true;
-    if (collection.cache_reader != required_cache_reader(collection)) return true;
+    if (collection.cache_reader != reader) return true;
     switch (collection.consistency) {
         case Consistency::Frozen: return false;
         case Consistency::Eventual:
@@ -142,8 +143,8 @@ bool needs_refresh(const CollectionInfo& collection) {
 }
 
 // Whether the cache that a refresh left behind may be searched as it is.
-bool usable_after_refresh(const CollectionInfo& collection) {
-    return OidIsValid(collection.cache_relation) && collection.cache_reader == required_cache_reader(collection);
+bool usable_after_refresh(const CollectionInfo& collection, Oid reader) {
+    return OidIsValid(collection.cache_relation) && collection.cache_reader == reader;
 }
 
 // query_dim < 0 skips the dimension check (an empty batch).
@@ -155,9 +156,9 @@ ReadyCollection prepare_collection(const std::string& name, Oid caller, int quer
         CollectionInfo collection = load_collection(name);
         if (attempt == 0 && query_dim >= 0) require_query_dim(collection, query_dim);
         // Checked on every attempt: the source may have changed kind (or privileges) meanwhile.
-        require_search_access(collection, caller);
+        const Oid reader = require_search_access(collection, caller);
         // After one refresh the cache is used as it is, even if the source changed again meanwhile.
-        if (!refreshed ? needs_refresh(collection) : !usable_after_refresh(collection)) {
+        if (!refreshed ? needs_refresh(collection, reader) : !usable_after_refresh(collection, reader)) {
             outcome = refresh_collection(name);
             refreshed = true;
             continue;

@@ -336,6 +336,17 @@ BEGIN
 END
 $$;
 
+-- rulake._lock_collection, then 42501 unless caller is a member of the collection's owner.
+CREATE FUNCTION rulake._lock_owned_collection(caller oid, p_name text) RETURNS rulake.collections
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c rulake.collections := rulake._lock_collection(p_name);
+BEGIN
+    PERFORM rulake._require_owner(caller, c.owner, 'collection', p_name);
+    RETURN c;
+END
+$$;
+
 -- Brings collection p_name's cache up to date with its source: compares the source's generation now
 -- with the one the cache was built from and, if they differ (or there is no cache, or the cache was
 -- loaded for another reader than the source now calls for), points the collection at the cache of the

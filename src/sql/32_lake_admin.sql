@@ -238,8 +238,7 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c rulake.collections;
 BEGIN
-    c := rulake._lock_collection(p_name);
-    PERFORM rulake._require_owner(caller, c.owner, 'collection', p_name);
+    c := rulake._lock_owned_collection(caller, p_name);
     DELETE FROM rulake.collections WHERE name = p_name;
     IF c.cache_relation IS NOT NULL THEN
         PERFORM rulake._recount(c.cache_relation);
@@ -307,8 +306,7 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c rulake.collections;
 BEGIN
-    c := rulake._lock_collection(p_name);
-    PERFORM rulake._require_owner(caller, c.owner, 'collection', p_name);
+    c := rulake._lock_owned_collection(caller, p_name);
     PERFORM rulake._drop_collection_entry(c);
     PERFORM rulake._count_event(c.id, 'invalidation');
 END
@@ -421,8 +419,7 @@ DECLARE
     v_rows bigint;
 BEGIN
     PERFORM rulake._require_file_access(caller, false);
-    c := rulake._lock_collection(p_name);
-    PERFORM rulake._require_owner(caller, c.owner, 'collection', p_name);
+    c := rulake._lock_owned_collection(caller, p_name);
     v_found := rulake._inspect_warm_dir(p_dir);
     v_bundle := v_found -> 'bundle';
     v_file := v_found -> 'rbpx';
