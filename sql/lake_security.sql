@@ -201,6 +201,8 @@ SELECT collection FROM rulake.collection_stats ORDER BY 1;
 SELECT backend FROM rulake.backend_stats ORDER BY 1;
 -- Search counters of other roles' collections are not readable.
 SELECT rulake._search_count('sec_steer', 'hits');
+SELECT rulake._search_count('sec_bob_docs', 'hits') AS own_hits;
+SELECT rulake._search_count('sec_bob_docs', 'nope');
 SELECT sec_error(format('SELECT last_value FROM %s', :'steer_hits'));
 -- Someone else's backend.
 SELECT rulake.create_collection('sec_x', 'sec_alice', 'public.sec_my_docs', generation_sql => 'SELECT 1');
@@ -219,6 +221,11 @@ SELECT c.reltablespace FROM rulake.collections l JOIN pg_class c ON c.oid = l.ca
  WHERE l.name = 'sec_watched';
 RESET default_tablespace;
 RESET maintenance_work_mem;
+-- The build memory of caches is a server setting (superuser only), bounded like maintenance_work_mem.
+SET rulake.cache_maintenance_work_mem = '512kB';
+SET ROLE regress_sec_bob;
+SET rulake.cache_maintenance_work_mem = '128MB';
+RESET ROLE;
 
 -- ---- clean up ------------------------------------------------------------------------------------------------
 SET rulake.max_cache_entries = 0;
